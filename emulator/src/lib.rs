@@ -1,0 +1,170 @@
+//! A local emulator of the Azure Communication Services Chat REST operations that the
+//! `acs_chat` library wraps: send message, typing notification and read receipt.
+//!
+//! It validates requests as the service does (api-version, bearer JWT, JSON bodies, the
+//! limits table), stores what it accepted per thread, and exposes a control API under
+//! `/_emulator/` to mint tokens, read events and the request log, and script faults.
+//! See `emulator/README.md` for the HTTP interface.
+//!
+//! ```no_run
+//! use acs_chat_emulator::{Emulator, EmulatorConfig};
+//! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+//! println!("{}", emulator.url());
+//! emulator.shutdown();
+//! ```
+
+mod auth;
+mod control;
+mod limits;
+mod respond;
+mod routes;
+mod server;
+mod state;
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// PEM files for serving HTTPS: a certificate chain (leaf first) and its private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How to run an emulator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmulatorConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Whether the service's rate limits apply (they can be toggled later through
+    /// `POST /_emulator/limits`).
+    pub limits: bool,
+    /// Serve HTTPS with these files instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+impl Default for EmulatorConfig {
+    /// `127.0.0.1:0`, limits on, plain HTTP.
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits: true,
+            tls: None,
+        }
+    }
+}
+
+/// A running emulator, serving on its own thread and tokio runtime.
+///
+/// Stopped by [`Emulator::shutdown`] or when dropped. `Emulator` is `Send` and `Sync`.
+pub struct Emulator {
+    addr: SocketAddr,
+    https: bool,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+/// Idle and header-read timeout of a connection when none is configured.
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Emulator {
+    /// Binds the listening socket, loads the TLS files if any, and starts serving.
+    ///
+    /// Errors: the address cannot be bound, or the certificate or key cannot be read or used.
+    pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        Self::start_with_header_timeout(config, DEFAULT_HEADER_TIMEOUT)
+    }
+
+    /// [`Emulator::start`] with another header-read (and keep-alive idle) timeout.
+    #[doc(hidden)]
+    pub fn start_with_header_timeout(
+        config: EmulatorConfig,
+        header_timeout: Duration,
+    ) -> io::Result<Emulator> {
+        let tls = match &config.tls {
+            Some(files) => Some(server::load_tls(files)?),
+            None => None,
+        };
+        let https = tls.is_some();
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("acs-chat-emulator")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let shared = state::Shared::new(config.limits, https, addr);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel();
+        let opts = server::ServeOptions {
+            tls,
+            header_timeout,
+        };
+        let thread = std::thread::Builder::new()
+            .name("acs-chat-emulator-accept".into())
+            .spawn(move || {
+                runtime.block_on(server::serve(listener, shared, opts, stop_rx));
+                runtime.shutdown_background();
+            })?;
+        Ok(Emulator {
+            addr,
+            https,
+            running: Mutex::new(Some(Running { stop, thread })),
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving and closes every connection; returns once the server thread has ended.
+    /// Calling it again does nothing.
+    pub fn shutdown(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(running) = running {
+            let _ = running.stop.send(());
+            let _ = running.thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.url())
+            .finish()
+    }
+}

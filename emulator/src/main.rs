@@ -1,0 +1,96 @@
+//! `acs-chat-emulator`: serves the emulator until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
+
+const USAGE: &str = "\
+Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--tls-cert FILE --tls-key FILE]
+
+Local emulator of the Azure Communication Services Chat REST operations
+(send message, typing notification, read receipt) with a control API under /_emulator/.
+
+Options:
+  --listen ADDR      address to listen on (default 127.0.0.1:0; port 0 picks a free port)
+  --no-limits        turn the service's rate limits off
+  --tls-cert FILE    PEM certificate chain; serve HTTPS (needs --tls-key)
+  --tls-key FILE     PEM private key for --tls-cert
+  -h, --help         print this help
+
+The first line on stdout is `listening on http://ADDR` (or https://).
+SIGINT or SIGTERM stops it with exit status 0.";
+
+fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut config = EmulatorConfig::default();
+    let (mut cert, mut key): (Option<PathBuf>, Option<PathBuf>) = (None, None);
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("listen") => config.listen = parser.value()?.parse::<SocketAddr>()?,
+            Long("no-limits") => config.limits = false,
+            Long("tls-cert") => cert = Some(parser.value()?.into()),
+            Long("tls-key") => key = Some(parser.value()?.into()),
+            Short('h') | Long("help") => return Ok(None),
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    config.tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    Ok(Some(config))
+}
+
+fn main() -> ExitCode {
+    let config = match parse_args() {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("acs-chat-emulator: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let emulator = match Emulator::start(config) {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("acs-chat-emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", emulator.url());
+        let _ = out.flush();
+    }
+    if let Err(e) = wait_for_signal() {
+        eprintln!("acs-chat-emulator: cannot wait for signals: {e}");
+        return ExitCode::FAILURE;
+    }
+    emulator.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Blocks until SIGINT or SIGTERM arrives.
+fn wait_for_signal() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,132 @@
+//! Helpers shared by the integration tests: a blocking HTTP client and request shortcuts.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use acs_chat_emulator::{Emulator, EmulatorConfig};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+
+pub const API: &str = "2025-03-15";
+
+pub fn start() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).expect("emulator starts")
+}
+
+pub fn start_without_limits() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        limits: false,
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator starts")
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client builds")
+}
+
+/// A thread id as one percent-encoded path segment.
+pub fn enc(thread_id: &str) -> String {
+    utf8_percent_encode(thread_id, NON_ALPHANUMERIC).to_string()
+}
+
+pub fn token_for(url: &str, user: &str) -> String {
+    let body = get_json(&format!("{url}/_emulator/token?user={}", enc(user)));
+    body["token"].as_str().expect("token string").to_string()
+}
+
+pub fn token(url: &str) -> String {
+    token_for(url, "8:acs:tester")
+}
+
+pub fn get_json(url: &str) -> Value {
+    let resp = client().get(url).send().expect("GET succeeds");
+    assert_eq!(resp.status(), 200, "GET {url}");
+    resp.json().expect("JSON body")
+}
+
+pub fn post_json(url: &str, body: &Value) -> Response {
+    client()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .expect("POST succeeds")
+}
+
+/// POST to a service route with a valid api-version, a bearer token and a JSON body.
+pub fn call(c: &Client, url: &str, thread_id: &str, op: &str, token: &str, body: &str) -> Response {
+    c.post(format!(
+        "{url}/chat/threads/{}/{op}?api-version={API}",
+        enc(thread_id)
+    ))
+    .bearer_auth(token)
+    .header("content-type", "application/json")
+    .header("accept", "application/json")
+    .body(body.to_string())
+    .send()
+    .expect("request answered")
+}
+
+pub fn events(url: &str, thread_id: &str) -> Vec<Value> {
+    let body = get_json(&format!(
+        "{url}/_emulator/threads/{}/events",
+        enc(thread_id)
+    ));
+    body["events"].as_array().expect("events array").clone()
+}
+
+pub fn requests(url: &str, thread_id: &str) -> Vec<Value> {
+    let body = get_json(&format!(
+        "{url}/_emulator/threads/{}/requests",
+        enc(thread_id)
+    ));
+    body["requests"].as_array().expect("requests array").clone()
+}
+
+pub fn add_fault(url: &str, fault: Value) {
+    let resp = post_json(&format!("{url}/_emulator/faults"), &fault);
+    assert_eq!(resp.status(), 200, "fault accepted: {fault}");
+}
+
+/// Status and parsed error body of a response that must carry a CommunicationErrorResponse.
+pub fn error_of(resp: Response) -> (u16, String, String) {
+    let status = resp.status().as_u16();
+    assert_common_headers(resp.headers());
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let body: Value = resp.json().expect("error body is JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_string();
+    (status, code, message)
+}
+
+/// MS-CV (22 base64 characters and ".0") and api-supported-versions.
+pub fn assert_common_headers(headers: &reqwest::header::HeaderMap) {
+    let cv = headers
+        .get("ms-cv")
+        .expect("MS-CV present")
+        .to_str()
+        .unwrap();
+    assert_eq!(cv.len(), 24, "{cv}");
+    assert!(cv.ends_with(".0"), "{cv}");
+    let versions = headers
+        .get("api-supported-versions")
+        .expect("api-supported-versions present")
+        .to_str()
+        .unwrap();
+    assert!(versions.contains("2025-03-15") && versions.contains("2021-03-07"));
+}

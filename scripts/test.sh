@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every suite, end to end against the emulator: Rust, C (under valgrind),
+# Python, C#, and the official Python SDK against the emulator.
+#   scripts/test.sh            all suites
+#   scripts/test.sh c python   only those (rust c python csharp sdk)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(rust c sdk)
+
+"$root/scripts/deps.sh" || exit 1
+echo "== build"
+cargo build -p acs_chat -p acs-chat-emulator || exit 1
+
+declare -A result
+failed=0
+run_suite() {
+  local name=$1; shift
+  echo "== suite: $name"
+  local start=$SECONDS
+  if "$@"; then result[$name]="passed ($((SECONDS - start)) s)"
+  else result[$name]="FAILED ($((SECONDS - start)) s)"; failed=1; fi
+}
+for s in "${suites[@]}"; do
+  case $s in
+    rust)   run_suite rust cargo test --workspace ;;
+    c)      run_suite "c (valgrind)" env VALGRIND=1 tests/c/run.sh ;;
+    python) run_suite python bindings/python/run_tests.sh ;;
+    csharp) run_suite csharp bindings/csharp/run_tests.sh ;;
+    sdk)    run_suite "official python sdk" tests/official_sdk/run.sh ;;
+    *) echo "unknown suite: $s" >&2; exit 2 ;;
+  esac
+done
+
+echo "== summary"
+for k in "${!result[@]}"; do printf '  %-22s %s\n' "$k" "${result[$k]}"; done
+exit $failed

@@ -1,0 +1,627 @@
+//! The chat client and its options.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use reqwest::Url;
+
+use crate::credential::{Credential, TokenRefresher};
+use crate::error::{Error, FailureDetails, Result};
+use crate::log::{log_at, LogLevel};
+use crate::model::{self, MessageOptions};
+use crate::pipeline::{Call, Operation, Pipeline, RetryPolicy};
+use crate::runtime::{self, TlsSettings};
+
+/// The api-version sent when none is set.
+pub const DEFAULT_API_VERSION: &str = "2025-03-15";
+/// Default per-try timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Largest accepted number of retries.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+/// Default base of the exponential back-off.
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(800);
+/// Default cap of a retry delay.
+pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// Longest accepted application id.
+pub const MAX_APPLICATION_ID_LEN: usize = 24;
+
+/// Everything outside RFC 3986 unreserved characters is percent-encoded, so
+/// a thread id always stays one path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes `id` as one URL path segment.
+pub(crate) fn encode_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+/// Settings of a [`ChatClient`]. Setters validate their values.
+#[derive(Clone)]
+pub struct ClientOptions {
+    api_version: String,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    max_retries: u32,
+    retry_delay: Duration,
+    max_retry_delay: Duration,
+    application_id: Option<String>,
+    ca_file: Option<PathBuf>,
+    allow_insecure_http: bool,
+    token_refresher: Option<Arc<dyn TokenRefresher>>,
+    proactive_refresh: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            retry_delay: DEFAULT_RETRY_DELAY,
+            max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
+            application_id: None,
+            ca_file: None,
+            allow_insecure_http: false,
+            token_refresher: None,
+            proactive_refresh: false,
+        }
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retry_delay", &self.retry_delay)
+            .field("max_retry_delay", &self.max_retry_delay)
+            .field("application_id", &self.application_id)
+            .field("ca_file", &self.ca_file)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("token_refresher", &self.token_refresher.is_some())
+            .field("proactive_refresh", &self.proactive_refresh)
+            .finish()
+    }
+}
+
+impl ClientOptions {
+    /// The defaults: api-version 2025-03-15, 30 s per try, 10 s to connect,
+    /// 3 retries from 800 ms up to 60 s, no application id, no extra CA,
+    /// plain http only to loopback, no refresher.
+    pub fn new() -> ClientOptions {
+        ClientOptions::default()
+    }
+
+    /// Sets the `api-version` query parameter (letters, digits, `-`, `.`).
+    pub fn set_api_version(&mut self, api_version: &str) -> Result<&mut Self> {
+        let valid = !api_version.is_empty()
+            && api_version.len() <= 64
+            && api_version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !valid {
+            return Err(Error::InvalidArgument(
+                "api_version must be non-empty letters, digits, '-' or '.'".into(),
+            ));
+        }
+        self.api_version = api_version.to_owned();
+        Ok(self)
+    }
+
+    /// Sets the timeout of each try; `None` waits without limit.
+    pub fn set_timeout(&mut self, per_try: Option<Duration>) -> &mut Self {
+        self.timeout = per_try.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Sets the timeout for establishing a connection (TCP and TLS); zero is invalid.
+    pub fn set_connect_timeout(&mut self, timeout: Duration) -> Result<&mut Self> {
+        if timeout.is_zero() {
+            return Err(Error::InvalidArgument(
+                "connect timeout must be greater than zero".into(),
+            ));
+        }
+        self.connect_timeout = timeout;
+        Ok(self)
+    }
+
+    /// Sets how many times a failed attempt is retried (at most 10).
+    pub fn set_max_retries(&mut self, max_retries: u32) -> Result<&mut Self> {
+        if max_retries > MAX_RETRIES_LIMIT {
+            return Err(Error::InvalidArgument(format!(
+                "max_retries {max_retries} exceeds {MAX_RETRIES_LIMIT}"
+            )));
+        }
+        self.max_retries = max_retries;
+        Ok(self)
+    }
+
+    /// Sets the back-off base and cap; `base` must not exceed `max`.
+    pub fn set_retry_delay(&mut self, base: Duration, max: Duration) -> Result<&mut Self> {
+        if base > max {
+            return Err(Error::InvalidArgument(
+                "retry delay base must not exceed the maximum delay".into(),
+            ));
+        }
+        self.retry_delay = base;
+        self.max_retry_delay = max;
+        Ok(self)
+    }
+
+    /// Sets the application id put in front of the User-Agent (at most 24
+    /// printable ASCII characters, no spaces); empty clears it.
+    pub fn set_application_id(&mut self, application_id: &str) -> Result<&mut Self> {
+        if application_id.is_empty() {
+            self.application_id = None;
+            return Ok(self);
+        }
+        let valid = application_id.len() <= MAX_APPLICATION_ID_LEN
+            && application_id.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return Err(Error::InvalidArgument(format!(
+                "application_id must be at most {MAX_APPLICATION_ID_LEN} printable ASCII characters without spaces"
+            )));
+        }
+        self.application_id = Some(application_id.to_owned());
+        Ok(self)
+    }
+
+    /// Adds the PEM certificates of `path` to the trusted roots (on top of
+    /// the system store). The file is read when a client is created.
+    pub fn set_ca_file(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let path = path.as_ref();
+        if path.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument("ca_file path is empty".into()));
+        }
+        self.ca_file = Some(path.to_owned());
+        Ok(self)
+    }
+
+    /// Allows plain `http://` to hosts that are not loopback.
+    pub fn set_allow_insecure_http(&mut self, allow: bool) -> &mut Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Sets (or with `None` clears) the token refresher.
+    pub fn set_token_refresher(&mut self, refresher: Option<Arc<dyn TokenRefresher>>) -> &mut Self {
+        self.token_refresher = refresher;
+        self
+    }
+
+    /// Turns proactive refresh on or off (default off).
+    pub fn set_proactive_refresh(&mut self, enabled: bool) -> &mut Self {
+        self.proactive_refresh = enabled;
+        self
+    }
+
+    /// The api-version.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The per-try timeout; `None` for none.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The number of retries.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// Back-off base and cap.
+    pub fn retry_delay(&self) -> (Duration, Duration) {
+        (self.retry_delay, self.max_retry_delay)
+    }
+
+    /// The application id, if set.
+    pub fn application_id(&self) -> Option<&str> {
+        self.application_id.as_deref()
+    }
+
+    /// The extra CA file, if set.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
+    }
+
+    /// Whether plain http is allowed to any host.
+    pub fn allow_insecure_http(&self) -> bool {
+        self.allow_insecure_http
+    }
+
+    /// Whether proactive refresh is on.
+    pub fn proactive_refresh(&self) -> bool {
+        self.proactive_refresh
+    }
+}
+
+/// Checks an endpoint: `http`/`https`, a host, no credentials, no query or
+/// fragment, no path other than `/`; plain http only to loopback unless
+/// `allow_insecure_http`.
+pub(crate) fn validate_endpoint(endpoint: &str, allow_insecure_http: bool) -> Result<Url> {
+    let invalid = |why: &str| Error::InvalidArgument(format!("endpoint {why}"));
+    let url =
+        Url::parse(endpoint.trim()).map_err(|e| invalid(&format!("is not a valid URL: {e}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(invalid("must use https:// (or http:// to loopback)"));
+    }
+    let host = match url.host_str() {
+        Some(host) if !host.is_empty() => host.to_owned(),
+        _ => return Err(invalid("has no host")),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not contain credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not contain a query or fragment"));
+    }
+    if url.path() != "/" {
+        return Err(invalid("must not contain a path"));
+    }
+    if url.scheme() == "http" && !allow_insecure_http {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = match bare.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => bare.eq_ignore_ascii_case("localhost"),
+        };
+        if !loopback {
+            return Err(Error::InsecureEndpoint(
+                "plain http:// is allowed only to loopback hosts unless allow_insecure_http is set"
+                    .into(),
+            ));
+        }
+    }
+    Ok(url)
+}
+
+fn user_agent(application_id: Option<&str>) -> String {
+    let base = format!(
+        "azsdk-c-acs-chat/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    match application_id {
+        Some(app) => format!("{app} {base}"),
+        None => base,
+    }
+}
+
+fn non_empty(value: &str, name: &str) -> Result<()> {
+    if value.is_empty() {
+        Err(Error::InvalidArgument(format!("{name} is empty")))
+    } else {
+        Ok(())
+    }
+}
+
+struct ClientInner {
+    endpoint: String,
+    threads_base: String,
+    query: String,
+    pipeline: Pipeline,
+    credential: Credential,
+}
+
+/// A client for one ACS endpoint and identity.
+///
+/// Cheap to clone (clones share everything) and safe to use from many
+/// threads at once. Calls block the calling thread; they must not be made
+/// from inside an async runtime.
+#[derive(Clone)]
+pub struct ChatClient {
+    inner: Arc<ClientInner>,
+}
+
+impl fmt::Debug for ChatClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatClient")
+            .field("endpoint", &self.inner.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatClient {
+    /// Creates a client for `endpoint` (e.g.
+    /// `https://name.communication.azure.com`) with an ACS user access token.
+    ///
+    /// Fails with `InvalidArgument` for a bad endpoint or an unreadable
+    /// `ca_file`, `InsecureEndpoint` for plain http to a non-loopback host,
+    /// and `Token` when `token` is not a JWT with a numeric `exp`.
+    pub fn new(endpoint: &str, token: &str, options: &ClientOptions) -> Result<ChatClient> {
+        let url = validate_endpoint(endpoint, options.allow_insecure_http)?;
+        let credential = Credential::new(
+            token,
+            options.token_refresher.clone(),
+            options.proactive_refresh,
+        )?;
+        let ca_file = match &options.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    Error::InvalidArgument(format!(
+                        "ca_file {} cannot be read: {}",
+                        path.display(),
+                        model::one_line(&e.to_string())
+                    ))
+                })?;
+                Some((path.clone(), pem))
+            }
+            None => None,
+        };
+        let http = runtime::http_client(&TlsSettings {
+            ca_file,
+            connect_timeout: options.connect_timeout,
+        })?;
+        let mut base_headers = HeaderMap::new();
+        base_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        base_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let ua =
+            HeaderValue::try_from(user_agent(options.application_id.as_deref())).map_err(|_| {
+                Error::InvalidArgument("application_id is not a valid header value".into())
+            })?;
+        base_headers.insert(USER_AGENT, ua);
+        let endpoint = url.as_str().trim_end_matches('/').to_owned();
+        log_at!(LogLevel::Info, "client created for {endpoint}");
+        Ok(ChatClient {
+            inner: Arc::new(ClientInner {
+                threads_base: format!("{endpoint}/chat/threads/"),
+                query: format!("?api-version={}", options.api_version),
+                endpoint,
+                pipeline: Pipeline {
+                    http,
+                    base_headers,
+                    per_try_timeout: options.timeout,
+                    retry: RetryPolicy {
+                        max_retries: options.max_retries,
+                        base_delay: options.retry_delay,
+                        max_delay: options.max_retry_delay,
+                    },
+                },
+                credential,
+            }),
+        })
+    }
+
+    /// The endpoint, normalized, without a trailing slash.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Replaces the access token atomically; calls in flight keep the old one.
+    pub fn set_token(&self, token: &str) -> Result<()> {
+        self.inner.credential.set(token)
+    }
+
+    /// Sends a message to a thread and returns the new message's id.
+    pub fn send_message(
+        &self,
+        thread_id: &str,
+        content: &str,
+        options: &MessageOptions,
+    ) -> Result<String> {
+        non_empty(content, "content")?;
+        let body = model::send_message_body(content, options)?;
+        let response = self.call(Operation::SendMessage, thread_id, body)?;
+        if let Some(id) = model::message_id_from_body(&response.body) {
+            return Ok(id);
+        }
+        let location = response
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(model::message_id_from_location);
+        location.ok_or_else(|| {
+            Error::Protocol(Box::new(FailureDetails {
+                message: format!(
+                    "the service answered HTTP {} without a message id; the message may have been created",
+                    response.status.as_u16()
+                ),
+                http_status: response.status.as_u16(),
+                service_code: String::new(),
+                request_id: response.request_id,
+                retry_after: None,
+                may_have_been_delivered: true,
+            }))
+        })
+    }
+
+    /// Sends a typing notification, with an optional sender display name.
+    pub fn send_typing(&self, thread_id: &str, sender_display_name: Option<&str>) -> Result<()> {
+        let body = model::typing_body(sender_display_name)?;
+        self.call(Operation::Typing, thread_id, body).map(drop)
+    }
+
+    /// Sends a read receipt for a message.
+    pub fn send_read_receipt(&self, thread_id: &str, chat_message_id: &str) -> Result<()> {
+        non_empty(chat_message_id, "chat_message_id")?;
+        let body = model::read_receipt_body(chat_message_id)?;
+        self.call(Operation::ReadReceipt, thread_id, body).map(drop)
+    }
+
+    fn url(&self, operation: Operation, thread_id: &str) -> Result<Url> {
+        non_empty(thread_id, "thread_id")?;
+        if thread_id == "." || thread_id == ".." {
+            return Err(Error::InvalidArgument(
+                "thread_id must not be '.' or '..'".into(),
+            ));
+        }
+        let text = format!(
+            "{}{}/{}{}",
+            self.inner.threads_base,
+            encode_segment(thread_id),
+            operation.path_segment(),
+            self.inner.query
+        );
+        Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))
+    }
+
+    fn call(
+        &self,
+        operation: Operation,
+        thread_id: &str,
+        body: Vec<u8>,
+    ) -> Result<crate::pipeline::Response> {
+        let url = self.url(operation, thread_id)?;
+        self.inner.pipeline.execute(Call {
+            operation,
+            url,
+            body: body.into(),
+            credential: &self.inner.credential,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_ids_are_one_segment() {
+        assert_eq!(encode_segment("19:abc@thread.v2"), "19%3Aabc%40thread.v2");
+        assert_eq!(encode_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
+        assert_eq!(encode_segment("A-z_0.9~"), "A-z_0.9~");
+        assert_eq!(encode_segment("é%"), "%C3%A9%25");
+    }
+
+    fn client(endpoint: &str) -> ChatClient {
+        let token = crate::credential::tests::jwt(4_000_000_000.0);
+        ChatClient::new(endpoint, &token, &ClientOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn urls() {
+        let c = client("https://Example.communication.azure.com/");
+        assert_eq!(c.endpoint(), "https://example.communication.azure.com");
+        let url = c.url(Operation::SendMessage, "19:abc@thread.v2").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://example.communication.azure.com/chat/threads/19%3Aabc%40thread.v2/messages?api-version=2025-03-15"
+        );
+        let url = c.url(Operation::ReadReceipt, "a/b?c#d e").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://example.communication.azure.com/chat/threads/a%2Fb%3Fc%23d%20e/readReceipts?api-version=2025-03-15"
+        );
+        let c = client("http://127.0.0.1:8080");
+        let url = c.url(Operation::Typing, "t").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/chat/threads/t/typing?api-version=2025-03-15"
+        );
+        assert!(c.url(Operation::Typing, "").is_err());
+        assert!(c.url(Operation::Typing, "..").is_err());
+        assert_eq!(
+            c.url(Operation::Typing, "...").unwrap().path(),
+            "/chat/threads/.../typing"
+        );
+    }
+
+    #[test]
+    fn endpoints() {
+        let ok = [
+            "https://x.communication.azure.com",
+            "https://x.communication.azure.com/",
+            "https://x.communication.azure.com:8443",
+            "http://127.0.0.1:1234",
+            "http://127.5.6.7",
+            "http://localhost:99/",
+            "http://LOCALHOST",
+            "http://[::1]:80",
+        ];
+        for e in ok {
+            assert!(validate_endpoint(e, false).is_ok(), "{e}");
+        }
+        let invalid = [
+            "",
+            "x.communication.azure.com",
+            "ftp://x.com",
+            "https://user:pw@x.com",
+            "https://user@x.com",
+            "https://x.com/path",
+            "https://x.com/a/",
+            "https://x.com?a=1",
+            "https://x.com/?",
+            "https://x.com#frag",
+            "https://",
+            "unix:/tmp/sock",
+        ];
+        for e in invalid {
+            let err = validate_endpoint(e, false).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{e}: {err:?}");
+        }
+        for e in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.example",
+        ] {
+            let err = validate_endpoint(e, false).unwrap_err();
+            assert!(matches!(err, Error::InsecureEndpoint(_)), "{e}: {err:?}");
+            assert!(validate_endpoint(e, true).is_ok(), "{e}");
+        }
+    }
+
+    #[test]
+    fn user_agents() {
+        let ua = user_agent(None);
+        assert!(ua.starts_with(&format!("azsdk-c-acs-chat/{} (", env!("CARGO_PKG_VERSION"))));
+        assert!(ua.ends_with(&format!(
+            "({}; {})",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )));
+        assert_eq!(user_agent(Some("app1")), format!("app1 {ua}"));
+    }
+
+    #[test]
+    fn option_validation() {
+        let mut o = ClientOptions::new();
+        assert!(o.set_api_version("").is_err());
+        assert!(o.set_api_version("2025-03-15&x=1").is_err());
+        assert!(o.set_api_version("2024-03-07").is_ok());
+        assert!(o.set_connect_timeout(Duration::ZERO).is_err());
+        assert!(o.set_max_retries(11).is_err());
+        assert!(o.set_max_retries(10).is_ok());
+        assert!(o
+            .set_retry_delay(Duration::from_secs(2), Duration::from_secs(1))
+            .is_err());
+        assert!(o.set_retry_delay(Duration::ZERO, Duration::ZERO).is_ok());
+        assert!(o.set_application_id("has space").is_err());
+        assert!(o.set_application_id(&"x".repeat(25)).is_err());
+        assert!(o.set_application_id("my-app/1.0").is_ok());
+        assert!(o.set_ca_file("").is_err());
+        o.set_timeout(Some(Duration::ZERO));
+        assert_eq!(o.timeout(), None);
+        assert_eq!(o.max_retries(), 10);
+        assert_eq!(o.api_version(), "2024-03-07");
+    }
+
+    #[test]
+    fn unreadable_ca_file_is_invalid() {
+        let token = crate::credential::tests::jwt(4_000_000_000.0);
+        let mut o = ClientOptions::new();
+        o.set_ca_file("/nonexistent/ca.pem").unwrap();
+        let err = ChatClient::new("https://x.com", &token, &o).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
+}

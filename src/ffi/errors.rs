@@ -1,0 +1,258 @@
+//! Result codes, their static descriptions, and this thread's last error.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use once_cell::sync::Lazy;
+
+use crate::error::{Error, ResultCode};
+use crate::log::{log_at, LogLevel};
+
+/// Outcome of a fallible function: `ACS_RESULT_OK` (0) or one of the
+/// `ACS_RESULT_*` values. Values are never renumbered.
+pub type acs_result = u32;
+
+/// Success.
+pub const ACS_RESULT_OK: acs_result = 0;
+/// A required pointer was NULL.
+pub const ACS_RESULT_NULL_PARAMETER: acs_result = 1;
+/// Invalid UTF-8, empty thread id / content / message id, bad endpoint URL, bad option value.
+pub const ACS_RESULT_INVALID_ARGUMENT: acs_result = 2;
+/// `http://` to a host that is not loopback, without `allow_insecure_http`.
+pub const ACS_RESULT_INSECURE_ENDPOINT: acs_result = 3;
+/// The service answered 401.
+pub const ACS_RESULT_UNAUTHORIZED: acs_result = 10;
+/// The service answered 403.
+pub const ACS_RESULT_FORBIDDEN: acs_result = 11;
+/// The service answered 404.
+pub const ACS_RESULT_NOT_FOUND: acs_result = 12;
+/// The service answered 400 or another 4xx not listed.
+pub const ACS_RESULT_BAD_REQUEST: acs_result = 13;
+/// The service answered 429 and the retries are spent.
+pub const ACS_RESULT_THROTTLED: acs_result = 14;
+/// The service answered 5xx and the retries are spent.
+pub const ACS_RESULT_SERVICE_ERROR: acs_result = 15;
+/// The service was never reached (DNS, refused, TLS handshake): certainly not delivered.
+pub const ACS_RESULT_CONNECT: acs_result = 20;
+/// No answer in time: the request may have been delivered.
+pub const ACS_RESULT_TIMEOUT: acs_result = 21;
+/// The connection broke after the request was written: it may have been delivered.
+pub const ACS_RESULT_IO: acs_result = 22;
+/// An answer the library cannot use: 2xx without a message id, a redirect, an oversized body.
+pub const ACS_RESULT_PROTOCOL: acs_result = 23;
+/// The token is not a JWT, or the refresher failed or returned an expired token.
+pub const ACS_RESULT_TOKEN: acs_result = 24;
+/// A Rust panic was caught at the boundary.
+pub const ACS_RESULT_PANIC: acs_result = 90;
+/// A bug in the library.
+pub const ACS_RESULT_INTERNAL: acs_result = 91;
+
+static DESCRIPTIONS: Lazy<Vec<(u32, CString)>> = Lazy::new(|| {
+    ResultCode::ALL
+        .iter()
+        .map(|code| {
+            let text = CString::new(code.description()).unwrap_or_default();
+            (code.as_u32(), text)
+        })
+        .collect()
+});
+
+/// A static, one-line description of any `acs_result` value (unknown values
+/// included). The string is static: do not free it. Thread-safe.
+#[no_mangle]
+pub extern "C" fn acs_result_str(result: acs_result) -> *const c_char {
+    ffi_boundary! { default = c"unknown result code".as_ptr();
+        DESCRIPTIONS
+            .iter()
+            .find(|(value, _)| *value == result)
+            .map_or(c"unknown result code".as_ptr(), |(_, text)| text.as_ptr())
+    }
+}
+
+#[derive(Debug, Default)]
+struct LastError {
+    message: String,
+    http_status: u16,
+    code: String,
+    request_id: String,
+    retry_after_ms: u64,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
+}
+
+fn set_last_error(error: &Error) {
+    let last = LastError {
+        message: crate::model::one_line(&error.to_string()),
+        http_status: error.http_status(),
+        code: error.service_code().to_owned(),
+        request_id: error.request_id().to_owned(),
+        retry_after_ms: error
+            .retry_after()
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    };
+    LAST_ERROR.with(|cell| *cell.borrow_mut() = last);
+}
+
+fn clear_last_error() {
+    LAST_ERROR.with(|cell| *cell.borrow_mut() = LastError::default());
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+/// Runs the body of a fallible `extern "C"` function (see `ffi_boundary!`).
+pub(crate) fn run(body: impl FnOnce() -> Result<(), Error>) -> acs_result {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let result = body();
+        if let Err(e) = &result {
+            log_at!(LogLevel::Error, "{}: {e}", e.result_code().name());
+        }
+        result
+    }));
+    let result = match outcome {
+        Ok(result) => result,
+        Err(payload) => {
+            let error = Error::Panic(crate::model::one_line(&panic_text(payload.as_ref())));
+            // Dropping a payload can itself panic; never let that reach C.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            Err(error)
+        }
+    };
+    match result {
+        Ok(()) => {
+            clear_last_error();
+            ACS_RESULT_OK
+        }
+        Err(error) => {
+            set_last_error(&error);
+            error.result_code().as_u32()
+        }
+    }
+}
+
+/// Runs the body of an infallible `extern "C"` function (see `ffi_boundary!`).
+pub(crate) fn run_infallible<T>(default: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            default
+        }
+    }
+}
+
+fn copy_text(text: &str, buf: *mut c_char, len: usize) -> usize {
+    if !buf.is_null() && len > 0 {
+        let n = text.len().min(len - 1);
+        // SAFETY: the caller gives `len` writable bytes at `buf`; `n + 1 <= len`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr().cast::<c_char>(), buf, n);
+            buf.add(n).write(0);
+        }
+    }
+    text.len()
+}
+
+/// Copies this thread's last error message into `buf`: at most `len - 1`
+/// bytes plus a NUL (UTF-8, may be cut mid-character when truncated).
+/// Returns the message's full length in bytes, without the NUL; with `buf`
+/// NULL or `len` 0 only returns the length. The message is `""` after a
+/// success. Thread-local: each thread sees its own last failure.
+#[no_mangle]
+pub extern "C" fn acs_last_error_message(buf: *mut c_char, len: usize) -> usize {
+    ffi_boundary! { default = 0;
+        LAST_ERROR.with(|cell| copy_text(&cell.borrow().message, buf, len))
+    }
+}
+
+/// HTTP status of the service's answer behind this thread's last failure; 0
+/// when there was no answer or after a success.
+#[no_mangle]
+pub extern "C" fn acs_last_error_http_status() -> u16 {
+    ffi_boundary! { default = 0;
+        LAST_ERROR.with(|cell| cell.borrow().http_status)
+    }
+}
+
+/// Copies the service error code of this thread's last failure (e.g.
+/// `"TooManyRequests"`; `""` when none) like `acs_last_error_message`, and
+/// returns its full length.
+#[no_mangle]
+pub extern "C" fn acs_last_error_code(buf: *mut c_char, len: usize) -> usize {
+    ffi_boundary! { default = 0;
+        LAST_ERROR.with(|cell| copy_text(&cell.borrow().code, buf, len))
+    }
+}
+
+/// Copies the request id of this thread's last failure (`MS-CV`, else
+/// `x-ms-request-id`, else the `x-ms-client-request-id` sent; `""` when no
+/// request was made) like `acs_last_error_message`, and returns its full length.
+#[no_mangle]
+pub extern "C" fn acs_last_error_request_id(buf: *mut c_char, len: usize) -> usize {
+    ffi_boundary! { default = 0;
+        LAST_ERROR.with(|cell| copy_text(&cell.borrow().request_id, buf, len))
+    }
+}
+
+/// The delay in milliseconds the service's last answer asked for
+/// (`retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After`) on this
+/// thread's last failure; 0 when none.
+#[no_mangle]
+pub extern "C" fn acs_last_error_retry_after_ms() -> u64 {
+    ffi_boundary! { default = 0;
+        LAST_ERROR.with(|cell| cell.borrow().retry_after_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_match_codes() {
+        let constants = [
+            ACS_RESULT_OK,
+            ACS_RESULT_NULL_PARAMETER,
+            ACS_RESULT_INVALID_ARGUMENT,
+            ACS_RESULT_INSECURE_ENDPOINT,
+            ACS_RESULT_UNAUTHORIZED,
+            ACS_RESULT_FORBIDDEN,
+            ACS_RESULT_NOT_FOUND,
+            ACS_RESULT_BAD_REQUEST,
+            ACS_RESULT_THROTTLED,
+            ACS_RESULT_SERVICE_ERROR,
+            ACS_RESULT_CONNECT,
+            ACS_RESULT_TIMEOUT,
+            ACS_RESULT_IO,
+            ACS_RESULT_PROTOCOL,
+            ACS_RESULT_TOKEN,
+            ACS_RESULT_PANIC,
+            ACS_RESULT_INTERNAL,
+        ];
+        let codes: Vec<u32> = ResultCode::ALL.iter().map(|c| c.as_u32()).collect();
+        assert_eq!(constants.to_vec(), codes);
+    }
+
+    #[test]
+    fn copy_truncates_and_reports_length() {
+        let mut buf = [0x7f as c_char; 4];
+        assert_eq!(copy_text("hello", buf.as_mut_ptr(), buf.len()), 5);
+        assert_eq!(buf, [b'h' as c_char, b'e' as c_char, b'l' as c_char, 0]);
+        assert_eq!(copy_text("hello", std::ptr::null_mut(), 10), 5);
+        assert_eq!(copy_text("hello", buf.as_mut_ptr(), 0), 5);
+        assert_eq!(buf[0], b'h' as c_char);
+        let mut one = [0x7f as c_char; 1];
+        assert_eq!(copy_text("x", one.as_mut_ptr(), 1), 1);
+        assert_eq!(one[0], 0);
+    }
+}

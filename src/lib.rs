@@ -1,0 +1,56 @@
+//! Native client for Azure Communication Services Chat: send messages,
+//! typing notifications and read receipts, from Rust or, through the C API
+//! in [`ffi`] (`include/acs_chat.h`), from C, C++, Python and .NET.
+//!
+//! The Rust API is safe: [`ChatClient::new`] with a [`ClientOptions`], then
+//! [`ChatClient::send_message`], [`ChatClient::send_typing`] and
+//! [`ChatClient::send_read_receipt`]. Every failure is an [`Error`] whose
+//! [`Error::result_code`] is the stable code the C API returns.
+//!
+//! ```no_run
+//! use acs_chat::{ChatClient, ClientOptions, MessageOptions};
+//! # fn main() -> Result<(), acs_chat::Error> {
+//! # let token = "";
+//! let client = ChatClient::new("https://name.communication.azure.com", token, &ClientOptions::new())?;
+//! let id = client.send_message("19:abc@thread.v2", "hello", &MessageOptions::new())?;
+//! client.send_read_receipt("19:abc@thread.v2", &id)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! One I/O runtime serves every client of the process and is driven by the
+//! calling thread; clients with the same TLS settings share one connection
+//! pool. Calls block, and must not be made from inside an async runtime.
+
+// The safe core. These modules are private (their public items are
+// re-exported below) and skipped by cbindgen: only `ffi` makes the C API.
+/// cbindgen:ignore
+mod client;
+/// cbindgen:ignore
+mod credential;
+/// cbindgen:ignore
+mod error;
+/// cbindgen:ignore
+mod log;
+/// cbindgen:ignore
+mod model;
+/// cbindgen:ignore
+mod pipeline;
+/// cbindgen:ignore
+mod runtime;
+
+pub mod ffi;
+
+pub use client::{
+    ChatClient, ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_DELAY, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, MAX_APPLICATION_ID_LEN,
+    MAX_RETRIES_LIMIT,
+};
+pub use credential::{
+    jwt_expiry, RefreshError, TokenRefresher, MIN_REFRESH_INTERVAL, ON_DEMAND_WINDOW,
+    PROACTIVE_WINDOW,
+};
+pub use error::{Error, FailureDetails, ResultCode};
+pub use log::{set_logger, LogCallback, LogLevel};
+pub use model::{MessageOptions, MessageType};
+pub use pipeline::MAX_RESPONSE_BODY;

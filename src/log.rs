@@ -1,0 +1,180 @@
+//! Process-wide logging.
+//!
+//! One logger serves the whole process: a callback installed with
+//! [`set_logger`], or, without one, standard error at the level named by the
+//! `ACS_CHAT_LOG` environment variable (`error`, `warn`, `info`, `debug`,
+//! `trace`), read once. Log lines never contain the access token: the
+//! `Authorization` header is always written as `REDACTED`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
+
+use once_cell::sync::Lazy;
+
+use crate::error::{Error, Result};
+
+/// Severity of a log line; also the maximum level a logger receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+pub enum LogLevel {
+    /// Nothing is logged.
+    Off = 0,
+    /// Failures returned to the caller.
+    Error = 1,
+    /// Retries and other recoverable trouble.
+    Warn = 2,
+    /// Client creation and token refreshes.
+    Info = 3,
+    /// One line per HTTP attempt.
+    Debug = 4,
+    /// Request headers (with `Authorization` redacted).
+    Trace = 5,
+}
+
+impl LogLevel {
+    /// The level for the C enum value.
+    pub fn from_u32(value: u32) -> Result<LogLevel> {
+        Ok(match value {
+            0 => LogLevel::Off,
+            1 => LogLevel::Error,
+            2 => LogLevel::Warn,
+            3 => LogLevel::Info,
+            4 => LogLevel::Debug,
+            5 => LogLevel::Trace,
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "log level {other} is not a valid acs_log_level"
+                )))
+            }
+        })
+    }
+
+    /// Upper-case name, e.g. `"DEBUG"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "OFF",
+            LogLevel::Error => "ERROR",
+            LogLevel::Warn => "WARN",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Trace => "TRACE",
+        }
+    }
+
+    /// Parses an `ACS_CHAT_LOG` value (case-insensitive); unknown values give `None`.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "off" | "none" | "0" => Some(LogLevel::Off),
+            "error" => Some(LogLevel::Error),
+            "warn" | "warning" => Some(LogLevel::Warn),
+            "info" => Some(LogLevel::Info),
+            "debug" => Some(LogLevel::Debug),
+            "trace" => Some(LogLevel::Trace),
+            _ => None,
+        }
+    }
+}
+
+/// A log callback: receives the level and one line of text.
+pub type LogCallback = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+#[derive(Clone)]
+enum Sink {
+    Stderr,
+    Callback(LogCallback),
+}
+
+struct Logger {
+    sink: Sink,
+    max_level: LogLevel,
+}
+
+fn env_level() -> LogLevel {
+    std::env::var("ACS_CHAT_LOG")
+        .ok()
+        .and_then(|v| LogLevel::parse(&v))
+        .unwrap_or(LogLevel::Off)
+}
+
+static LOGGER: Lazy<RwLock<Logger>> = Lazy::new(|| {
+    let max_level = env_level();
+    MAX_LEVEL.store(max_level as u32, Ordering::Relaxed);
+    RwLock::new(Logger {
+        sink: Sink::Stderr,
+        max_level,
+    })
+});
+
+/// Mirror of the logger's maximum level, read without locking.
+static MAX_LEVEL: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Installs the process-wide log callback, receiving lines up to `max_level`.
+/// `None` removes it; logging then follows `ACS_CHAT_LOG` again.
+pub fn set_logger(callback: Option<LogCallback>, max_level: LogLevel) {
+    let mut logger = LOGGER.write().unwrap_or_else(|e| e.into_inner());
+    *logger = match callback {
+        Some(callback) => Logger {
+            sink: Sink::Callback(callback),
+            max_level,
+        },
+        None => Logger {
+            sink: Sink::Stderr,
+            max_level: env_level(),
+        },
+    };
+    MAX_LEVEL.store(logger.max_level as u32, Ordering::Relaxed);
+}
+
+/// Whether a line at `level` would be delivered anywhere.
+pub(crate) fn enabled(level: LogLevel) -> bool {
+    let mut max = MAX_LEVEL.load(Ordering::Relaxed);
+    if max == u32::MAX {
+        max = LOGGER.read().unwrap_or_else(|e| e.into_inner()).max_level as u32;
+    }
+    level != LogLevel::Off && level as u32 <= max
+}
+
+/// Delivers one line. Prefer the [`log_at!`] macro, which skips formatting
+/// when the level is off.
+pub(crate) fn write(level: LogLevel, args: fmt::Arguments<'_>) {
+    let sink = {
+        let logger = LOGGER.read().unwrap_or_else(|e| e.into_inner());
+        if level == LogLevel::Off || level > logger.max_level {
+            return;
+        }
+        logger.sink.clone()
+    };
+    let line = crate::model::one_line(&args.to_string());
+    match sink {
+        Sink::Stderr => eprintln!("acs_chat {}: {line}", level.as_str()),
+        Sink::Callback(callback) => callback(level, &line),
+    }
+}
+
+/// Logs a formatted line at a level, formatting only when it is enabled.
+macro_rules! log_at {
+    ($level:expr, $($arg:tt)+) => {
+        if $crate::log::enabled($level) {
+            $crate::log::write($level, format_args!($($arg)+));
+        }
+    };
+}
+pub(crate) use log_at;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_and_convert() {
+        assert_eq!(LogLevel::parse("DEBUG"), Some(LogLevel::Debug));
+        assert_eq!(LogLevel::parse(" warn "), Some(LogLevel::Warn));
+        assert_eq!(LogLevel::parse("loud"), None);
+        for v in 0..=5 {
+            assert_eq!(LogLevel::from_u32(v).unwrap() as u32, v);
+        }
+        assert!(LogLevel::from_u32(6).is_err());
+        assert!(LogLevel::Error < LogLevel::Trace);
+    }
+}

@@ -1,0 +1,682 @@
+//! The request pipeline: one call = up to `1 + max_retries` attempts, with
+//! back-off, `Retry-After` handling, a per-try timeout, a capped response
+//! body, and one refresh-and-retry after a 401 when a refresher is set.
+//!
+//! Each attempt runs on the shared runtime, driven by the calling thread; the
+//! back-off sleeps happen outside it.
+
+use std::error::Error as StdError;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode, Url};
+
+use crate::credential::{AccessToken, CallRefreshState, Credential};
+use crate::error::{Error, FailureDetails, Result};
+use crate::log::{log_at, LogLevel};
+use crate::model::{one_line, parse_error_body};
+use crate::runtime;
+
+/// Largest response body read; a larger one is a protocol error.
+pub const MAX_RESPONSE_BODY: usize = 1024 * 1024;
+
+/// Jitter applied to computed back-off delays: plus or minus this fraction.
+pub const JITTER: f64 = 0.2;
+
+static CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
+
+/// The three chat operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    SendMessage,
+    Typing,
+    ReadReceipt,
+}
+
+impl Operation {
+    /// The path segment after the thread id.
+    pub(crate) fn path_segment(self) -> &'static str {
+        match self {
+            Operation::SendMessage => "messages",
+            Operation::Typing => "typing",
+            Operation::ReadReceipt => "readReceipts",
+        }
+    }
+
+    /// Whether timeouts and broken connections are retried. Not for
+    /// send-message: no idempotency key exists, a retry could post twice.
+    pub(crate) fn retries_after_delivery(self) -> bool {
+        !matches!(self, Operation::SendMessage)
+    }
+}
+
+/// Retry settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `retry` (0 for the first retry):
+    /// `base * 2^retry`, scaled by `1 + JITTER * jitter` (`jitter` in -1..=1),
+    /// capped at `max_delay`.
+    pub(crate) fn backoff(&self, retry: u32, jitter: f64) -> Duration {
+        let factor = 2f64.powi(retry.min(30) as i32);
+        let jitter = 1.0 + JITTER * jitter.clamp(-1.0, 1.0);
+        let secs = self.base_delay.as_secs_f64() * factor * jitter;
+        let max = self.max_delay.as_secs_f64();
+        Duration::from_secs_f64(secs.clamp(0.0, max))
+    }
+
+    /// The delay the service asked for, if any, else the back-off; capped.
+    fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
+        let asked = headers.and_then(|h| retry_after(h, SystemTime::now()));
+        match asked {
+            Some(d) => d.min(self.max_delay),
+            None => self.backoff(retry, fastrand::f64() * 2.0 - 1.0),
+        }
+    }
+}
+
+/// Statuses every operation retries.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// The delay asked for by `retry-after-ms`, `x-ms-retry-after-ms` or
+/// `Retry-After` (seconds or an HTTP date), in that precedence.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let millis = |v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_secs_f64(ms.min(1e12) / 1000.0))
+    };
+    if let Some(d) = text("retry-after-ms").and_then(millis) {
+        return Some(d);
+    }
+    if let Some(d) = text("x-ms-retry-after-ms").and_then(millis) {
+        return Some(d);
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or_default())
+}
+
+/// The innermost cause of an error, as one line.
+pub(crate) fn root_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    one_line(&cause.to_string())
+}
+
+/// A successful (2xx) answer.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub request_id: String,
+}
+
+/// Everything fixed for a client: the HTTP client and the static headers.
+pub(crate) struct Pipeline {
+    pub http: reqwest::Client,
+    /// Content-Type, Accept and User-Agent.
+    pub base_headers: HeaderMap,
+    pub per_try_timeout: Option<Duration>,
+    pub retry: RetryPolicy,
+}
+
+/// One call: its operation, URL and body.
+pub(crate) struct Call<'a> {
+    pub operation: Operation,
+    pub url: Url,
+    pub body: Bytes,
+    pub credential: &'a Credential,
+}
+
+/// What one attempt means for the call.
+enum Step {
+    /// A usable answer.
+    Done(Response),
+    /// A failure that is final.
+    Fail(Error),
+    /// A failure worth retrying while retries remain; the answer's headers
+    /// may ask for a delay.
+    Retriable(Error, Option<HeaderMap>),
+}
+
+/// What error construction needs to know about the call.
+struct AttemptContext<'a> {
+    call: &'a Call<'a>,
+    token: &'a AccessToken,
+    client_request_id: &'a str,
+}
+
+impl AttemptContext<'_> {
+    /// Failure details without a service error body.
+    fn details(&self, message: &str, status: u16, headers: Option<&HeaderMap>) -> FailureDetails {
+        FailureDetails {
+            message: self.token.redact(message),
+            http_status: status,
+            service_code: String::new(),
+            request_id: match headers {
+                Some(h) => request_id(h, self.client_request_id),
+                None => self.client_request_id.to_owned(),
+            },
+            retry_after: headers.and_then(|h| retry_after(h, SystemTime::now())),
+            may_have_been_delivered: false,
+        }
+    }
+
+    /// Details of a failure after the request was written.
+    fn maybe_delivered(&self, message: &str) -> Box<FailureDetails> {
+        let mut details = self.details(message, 0, None);
+        details.may_have_been_delivered = true;
+        Box::new(details)
+    }
+}
+
+fn log_attempt(
+    call: &Call<'_>,
+    outcome: &std::result::Result<RawResponse, AttemptError>,
+    elapsed: Duration,
+    attempt: u32,
+) {
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    let path = call.url.path();
+    match outcome {
+        Ok(raw) => log_at!(
+            LogLevel::Debug,
+            "POST {path} -> {} in {ms:.1} ms (attempt {attempt})",
+            raw.status.as_u16()
+        ),
+        Err(AttemptError::Oversize { status, .. }) => log_at!(
+            LogLevel::Debug,
+            "POST {path} -> {} with an oversized body in {ms:.1} ms (attempt {attempt})",
+            status.as_u16()
+        ),
+        Err(AttemptError::Connect(cause)) => log_at!(
+            LogLevel::Debug,
+            "POST {path} -> connect failed in {ms:.1} ms (attempt {attempt}): {cause}"
+        ),
+        Err(AttemptError::Timeout) => log_at!(
+            LogLevel::Debug,
+            "POST {path} -> timed out after {ms:.1} ms (attempt {attempt})"
+        ),
+        Err(AttemptError::Io(cause)) => log_at!(
+            LogLevel::Debug,
+            "POST {path} -> connection broke after {ms:.1} ms (attempt {attempt}): {cause}"
+        ),
+    }
+}
+
+enum AttemptError {
+    Connect(String),
+    Timeout,
+    Io(String),
+    Oversize {
+        status: StatusCode,
+        headers: HeaderMap,
+    },
+}
+
+struct RawResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+async fn read_capped(
+    mut response: reqwest::Response,
+) -> std::result::Result<RawResponse, AttemptError> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BODY as u64)
+    {
+        return Err(AttemptError::Oversize { status, headers });
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_RESPONSE_BODY {
+                    return Err(AttemptError::Oversize { status, headers });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(AttemptError::Timeout),
+            Err(e) => return Err(AttemptError::Io(root_cause(&e))),
+        }
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Lets the runtime poll for I/O, and then run the connection tasks it woke,
+/// before a pooled connection is picked. The runtime only runs while some
+/// thread is inside a call, so a connection the server closed while idle is
+/// noticed here rather than by sending a request into it (which, for
+/// send-message, would be an `IO` failure that cannot be retried).
+async fn settle_idle_connections() {
+    // First yield: the scheduler polls the I/O driver and queues woken tasks.
+    tokio::task::yield_now().await;
+    // Second yield: those tasks run (closing dead connections) before we continue.
+    tokio::task::yield_now().await;
+}
+
+async fn attempt(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    per_try: Option<Duration>,
+) -> std::result::Result<RawResponse, AttemptError> {
+    let exchange = async {
+        settle_idle_connections().await;
+        let response = http.execute(request).await.map_err(|e| {
+            if e.is_connect() {
+                AttemptError::Connect(root_cause(&e))
+            } else if e.is_timeout() {
+                AttemptError::Timeout
+            } else {
+                AttemptError::Io(root_cause(&e))
+            }
+        })?;
+        read_capped(response).await
+    };
+    match per_try {
+        Some(limit) => tokio::time::timeout(limit, exchange)
+            .await
+            .unwrap_or(Err(AttemptError::Timeout)),
+        None => exchange.await,
+    }
+}
+
+fn request_id(headers: &HeaderMap, ours: &str) -> String {
+    ["ms-cv", "x-ms-request-id"]
+        .iter()
+        .filter_map(|name| headers.get(*name))
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .find(|v| !v.is_empty())
+        .map_or_else(|| ours.to_owned(), one_line)
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
+impl Pipeline {
+    /// Runs a call to completion: a 2xx answer, or the error after retries.
+    pub(crate) fn execute(&self, call: Call<'_>) -> Result<Response> {
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let crid_header = HeaderValue::try_from(client_request_id.as_str())
+            .map_err(|_| Error::Internal("request id header".into()))?;
+        let mut refresh = CallRefreshState::default();
+        let mut token = call.credential.token_for_call(&mut refresh)?;
+        let mut retries = 0u32;
+        let mut attempt_number = 0u32;
+        loop {
+            attempt_number += 1;
+            let request = self.request(&call, &token, &crid_header);
+            let started = Instant::now();
+            let outcome = runtime::block_on(attempt(&self.http, request, self.per_try_timeout))?;
+            log_attempt(&call, &outcome, started.elapsed(), attempt_number);
+            if matches!(&outcome, Ok(raw) if raw.status == StatusCode::UNAUTHORIZED)
+                && call.credential.can_refresh_after_unauthorized(&refresh)
+            {
+                token = call
+                    .credential
+                    .refresh_after_unauthorized(&token, &mut refresh)?;
+                continue;
+            }
+            let context = AttemptContext {
+                call: &call,
+                token: &token,
+                client_request_id: &client_request_id,
+            };
+            let (error, headers) = match self.classify(outcome, &context) {
+                Step::Done(response) => return Ok(response),
+                Step::Fail(error) => return Err(error),
+                Step::Retriable(error, _) if retries >= self.retry.max_retries => {
+                    return Err(error)
+                }
+                Step::Retriable(error, headers) => (error, headers),
+            };
+            let delay = self.retry.delay(retries, headers.as_ref());
+            retries += 1;
+            log_at!(
+                LogLevel::Warn,
+                "retry {retries} of {} in {} ms after: {error}",
+                self.retry.max_retries,
+                delay.as_millis()
+            );
+            std::thread::sleep(delay);
+        }
+    }
+
+    /// Decides what an attempt's outcome means: success, final failure, or a
+    /// failure to retry (which becomes final when the retries are spent).
+    fn classify(
+        &self,
+        outcome: std::result::Result<RawResponse, AttemptError>,
+        context: &AttemptContext<'_>,
+    ) -> Step {
+        let operation = context.call.operation;
+        match outcome {
+            Ok(raw) if raw.status.is_success() => Step::Done(Response {
+                request_id: request_id(&raw.headers, context.client_request_id),
+                status: raw.status,
+                headers: raw.headers,
+                body: raw.body,
+            }),
+            Ok(raw) if raw.status.is_redirection() => {
+                let message = format!(
+                    "the service answered {} with a redirect, which is not followed",
+                    status_text(raw.status)
+                );
+                let details = context.details(&message, raw.status.as_u16(), Some(&raw.headers));
+                Step::Fail(Error::Protocol(Box::new(details)))
+            }
+            Ok(raw) => {
+                let error = status_error(&raw, context);
+                if is_retryable_status(raw.status.as_u16()) {
+                    Step::Retriable(error, Some(raw.headers))
+                } else {
+                    Step::Fail(error)
+                }
+            }
+            Err(AttemptError::Oversize { status, headers }) if status.is_success() => {
+                let what = match operation {
+                    Operation::SendMessage => "the message may have been created",
+                    Operation::Typing | Operation::ReadReceipt => "it was probably applied",
+                };
+                let message = format!(
+                    "the service answered {} with a body over {MAX_RESPONSE_BODY} bytes; {what}",
+                    status_text(status)
+                );
+                let mut details = context.details(&message, status.as_u16(), Some(&headers));
+                details.may_have_been_delivered = true;
+                Step::Fail(Error::Protocol(Box::new(details)))
+            }
+            Err(AttemptError::Oversize { status, headers }) => {
+                let message = format!(
+                    "the service answered {} with a body over {MAX_RESPONSE_BODY} bytes",
+                    status_text(status)
+                );
+                let details = context.details(&message, status.as_u16(), Some(&headers));
+                Step::Fail(Error::Protocol(Box::new(details)))
+            }
+            Err(AttemptError::Connect(cause)) => {
+                let url = &context.call.url;
+                let host = url.host_str().unwrap_or_default();
+                let port = url.port_or_known_default().unwrap_or_default();
+                let message = format!("cannot connect to {host}:{port}: {cause}");
+                Step::Retriable(
+                    Error::Connect(Box::new(context.details(&message, 0, None))),
+                    None,
+                )
+            }
+            Err(AttemptError::Timeout) => {
+                let limit = self.per_try_timeout.unwrap_or_default().as_millis();
+                let message =
+                    format!("no answer within {limit} ms; the request may have been delivered");
+                let error = Error::Timeout(context.maybe_delivered(&message));
+                if operation.retries_after_delivery() {
+                    Step::Retriable(error, None)
+                } else {
+                    Step::Fail(error)
+                }
+            }
+            Err(AttemptError::Io(cause)) => {
+                let message = format!(
+                    "the connection broke before the answer was complete; the request may have been delivered: {cause}"
+                );
+                let error = Error::Io(context.maybe_delivered(&message));
+                if operation.retries_after_delivery() {
+                    Step::Retriable(error, None)
+                } else {
+                    Step::Fail(error)
+                }
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        call: &Call<'_>,
+        token: &AccessToken,
+        crid: &HeaderValue,
+    ) -> reqwest::Request {
+        let mut request = reqwest::Request::new(Method::POST, call.url.clone());
+        let headers = request.headers_mut();
+        *headers = self.base_headers.clone();
+        headers.insert(AUTHORIZATION, token.header().clone());
+        headers.insert(CLIENT_REQUEST_ID.clone(), crid.clone());
+        *request.body_mut() = Some(reqwest::Body::from(call.body.clone()));
+        log_at!(
+            LogLevel::Trace,
+            "POST {} headers: {}",
+            call.url.path(),
+            redacted_headers(request.headers())
+        );
+        request
+    }
+}
+
+/// The error for an error status, with the service's code and message if
+/// its body has them.
+fn status_error(raw: &RawResponse, context: &AttemptContext<'_>) -> Error {
+    let parsed = parse_error_body(&raw.body).unwrap_or_default();
+    let message = if parsed.message.is_empty() {
+        status_text(raw.status)
+    } else {
+        parsed.message
+    };
+    let mut details = context.details(&message, raw.status.as_u16(), Some(&raw.headers));
+    details.service_code = context.token.redact(&parsed.code);
+    Error::Status(Box::new(details))
+}
+
+/// Header list for logs, with `Authorization` replaced by `REDACTED`.
+pub(crate) fn redacted_headers(headers: &HeaderMap) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            if name == AUTHORIZATION || value.is_sensitive() {
+                format!("{name}: REDACTED")
+            } else {
+                format!("{name}: {}", value.to_str().unwrap_or("<binary>"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn backoff_is_exponential_with_bounded_jitter_and_cap() {
+        let p = policy();
+        assert_eq!(p.backoff(0, 0.0), Duration::from_millis(800));
+        assert_eq!(p.backoff(1, 0.0), Duration::from_millis(1600));
+        assert_eq!(p.backoff(2, 0.0), Duration::from_millis(3200));
+        assert_eq!(p.backoff(0, 1.0), Duration::from_millis(960));
+        assert_eq!(p.backoff(0, -1.0), Duration::from_millis(640));
+        assert_eq!(p.backoff(0, 7.0), Duration::from_millis(960));
+        assert_eq!(p.backoff(10, 0.0), Duration::from_secs(60));
+        assert_eq!(p.backoff(u32::MAX, 1.0), Duration::from_secs(60));
+        for _ in 0..100 {
+            let d = p.delay(1, None);
+            assert!(d >= Duration::from_millis(1280) && d <= Duration::from_millis(1920));
+        }
+        let zero = RetryPolicy {
+            base_delay: Duration::ZERO,
+            ..p
+        };
+        assert_eq!(zero.backoff(3, 1.0), Duration::ZERO);
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_precedence_and_formats() {
+        let now = SystemTime::now();
+        assert_eq!(retry_after(&headers(&[]), now), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")]), now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1.5")]), now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("x-ms-retry-after-ms", "250"), ("retry-after", "2")]),
+                now
+            ),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[
+                    ("retry-after-ms", "100"),
+                    ("x-ms-retry-after-ms", "250"),
+                    ("retry-after", "2")
+                ]),
+                now
+            ),
+            Some(Duration::from_millis(100))
+        );
+        // Unusable values fall through to the next header.
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "soon"), ("retry-after", "3")]),
+                now
+            ),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")]), now), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "later")]), now),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(5))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)]), now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn service_delay_is_capped() {
+        let p = RetryPolicy {
+            max_delay: Duration::from_secs(2),
+            ..policy()
+        };
+        assert_eq!(
+            p.delay(0, Some(&headers(&[("retry-after", "30")]))),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(s));
+        }
+        for s in [200, 201, 400, 401, 403, 404, 409, 501, 505] {
+            assert!(!is_retryable_status(s));
+        }
+        assert!(!Operation::SendMessage.retries_after_delivery());
+        assert!(Operation::Typing.retries_after_delivery());
+        assert!(Operation::ReadReceipt.retries_after_delivery());
+    }
+
+    #[test]
+    fn request_id_precedence() {
+        assert_eq!(request_id(&headers(&[]), "ours"), "ours");
+        assert_eq!(
+            request_id(&headers(&[("x-ms-request-id", "r1")]), "ours"),
+            "r1"
+        );
+        assert_eq!(
+            request_id(
+                &headers(&[("x-ms-request-id", "r1"), ("ms-cv", "cv.1")]),
+                "ours"
+            ),
+            "cv.1"
+        );
+    }
+
+    #[test]
+    fn headers_are_redacted_for_logs() {
+        let mut h = headers(&[("accept", "application/json")]);
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret.token.x"),
+        );
+        let text = redacted_headers(&h);
+        assert!(text.contains("authorization: REDACTED"));
+        assert!(!text.contains("secret"));
+    }
+
+    #[test]
+    fn status_text_has_reason() {
+        assert_eq!(
+            status_text(StatusCode::SERVICE_UNAVAILABLE),
+            "HTTP 503 Service Unavailable"
+        );
+        assert_eq!(status_text(StatusCode::from_u16(599).unwrap()), "HTTP 599");
+    }
+}

@@ -1,0 +1,754 @@
+//! The Rust API end to end against the in-process emulator.
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use acs_chat::{
+    ChatClient, ClientOptions, Error, MessageOptions, MessageType, RefreshError, ResultCode,
+};
+use common::{start, start_unlimited, thread_id, Env};
+use serde_json::json;
+
+fn fast_options() -> ClientOptions {
+    let mut o = ClientOptions::new();
+    o.set_retry_delay(Duration::from_millis(10), Duration::from_millis(200))
+        .unwrap();
+    o
+}
+
+fn client(env: &Env, options: &ClientOptions) -> ChatClient {
+    ChatClient::new(&env.url, &env.token(), options).expect("client")
+}
+
+#[test]
+fn send_message_typing_and_receipt() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("basic");
+
+    let mut options = MessageOptions::new();
+    options
+        .set_type(MessageType::Html)
+        .set_sender_display_name("Ann");
+    options.add_metadata("k", "v").unwrap();
+    let id = c.send_message(&thread, "<b>hello</b>", &options).unwrap();
+    assert!(!id.is_empty());
+    let plain = c
+        .send_message(&thread, "plain", &MessageOptions::new())
+        .unwrap();
+    assert_ne!(id, plain);
+    c.send_typing(&thread, Some("Ann")).unwrap();
+    c.send_typing(&thread, None).unwrap();
+    c.send_read_receipt(&thread, &id).unwrap();
+
+    let events = env.events(&thread);
+    assert_eq!(events.len(), 5, "{events:?}");
+    assert_eq!(events[0]["op"], "message");
+    assert_eq!(events[0]["id"], id.as_str());
+    assert_eq!(events[0]["content"], "<b>hello</b>");
+    assert_eq!(events[0]["type"], "html");
+    assert_eq!(events[0]["senderDisplayName"], "Ann");
+    assert_eq!(events[0]["metadata"]["k"], "v");
+    assert_eq!(events[1]["type"], "text");
+    assert_eq!(events[2]["op"], "typing");
+    assert_eq!(events[2]["senderDisplayName"], "Ann");
+    assert_eq!(events[3]["op"], "typing");
+    assert_eq!(events[4]["op"], "readReceipt");
+    assert_eq!(events[4]["chatMessageId"], id.as_str());
+    assert_eq!(events[0]["user"], "user1");
+}
+
+#[test]
+fn request_headers() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_application_id("my-app").unwrap();
+    let c = client(&env, &options);
+    let thread = thread_id("headers");
+    c.send_typing(&thread, None).unwrap();
+    let requests = env.requests(&thread);
+    assert_eq!(requests.len(), 1);
+    let r = &requests[0];
+    assert_eq!(r["authorization"], "Bearer");
+    assert_eq!(r["apiVersion"], "2025-03-15");
+    assert_eq!(r["contentType"], "application/json");
+    assert_eq!(r["accept"], "application/json");
+    let ua = r["userAgent"].as_str().unwrap();
+    assert!(
+        ua.starts_with(&format!(
+            "my-app azsdk-c-acs-chat/{} (",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{ua}"
+    );
+    let crid = r["clientRequestId"].as_str().unwrap();
+    assert_eq!(crid.len(), 36, "{crid}");
+    assert_eq!(crid.as_bytes()[14], b'4', "uuid v4: {crid}");
+}
+
+#[test]
+fn api_version_option_is_sent() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_api_version("2024-03-07").unwrap();
+    let c = client(&env, &options);
+    let thread = thread_id("apiver");
+    c.send_typing(&thread, None).unwrap();
+    assert_eq!(env.requests(&thread)[0]["apiVersion"], "2024-03-07");
+}
+
+#[test]
+fn thread_ids_stay_one_segment() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    for thread in ["a/b?c#d e", "19:x@thread.v2", "%2F..%", "ünï"] {
+        c.send_typing(thread, None).unwrap();
+        assert_eq!(env.events(thread).len(), 1, "{thread}");
+    }
+    assert_eq!(
+        c.send_typing("..", None).unwrap_err().result_code(),
+        ResultCode::InvalidArgument
+    );
+}
+
+#[test]
+fn empty_arguments_are_invalid() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let none = MessageOptions::new();
+    for err in [
+        c.send_message("", "x", &none).unwrap_err(),
+        c.send_message("t", "", &none).unwrap_err(),
+        c.send_typing("", None).unwrap_err(),
+        c.send_read_receipt("t", "").unwrap_err(),
+        c.send_read_receipt("", "1").unwrap_err(),
+    ] {
+        assert_eq!(err.result_code(), ResultCode::InvalidArgument, "{err}");
+    }
+}
+
+fn status_fault(env: &Env, thread: &str, op: &str, status: u16, count: u32) {
+    env.fault(json!({"threadId": thread, "op": op, "status": status, "count": count}));
+}
+
+#[test]
+fn error_statuses_map_to_results() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_max_retries(0).unwrap();
+    let c = client(&env, &options);
+    let cases = [
+        (400, ResultCode::BadRequest),
+        (401, ResultCode::Unauthorized),
+        (403, ResultCode::Forbidden),
+        (404, ResultCode::NotFound),
+        (408, ResultCode::BadRequest),
+        (409, ResultCode::BadRequest),
+        (429, ResultCode::Throttled),
+        (500, ResultCode::ServiceError),
+        (503, ResultCode::ServiceError),
+    ];
+    for (status, code) in cases {
+        let thread = thread_id("status");
+        status_fault(&env, &thread, "typing", status, 1);
+        let err = c.send_typing(&thread, None).unwrap_err();
+        assert_eq!(err.result_code(), code, "{status}: {err}");
+        assert_eq!(err.http_status(), status);
+        assert!(!err.request_id().is_empty());
+        assert!(!err.to_string().contains('\n'));
+    }
+}
+
+#[test]
+fn retries_then_gives_up() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    for (status, code) in [
+        (503, ResultCode::ServiceError),
+        (429, ResultCode::Throttled),
+        (408, ResultCode::BadRequest),
+        (500, ResultCode::ServiceError),
+        (502, ResultCode::ServiceError),
+        (504, ResultCode::ServiceError),
+    ] {
+        let thread = thread_id("retry");
+        status_fault(&env, &thread, "messages", status, 10);
+        let err = c
+            .send_message(&thread, "hi", &MessageOptions::new())
+            .unwrap_err();
+        assert_eq!(err.result_code(), code, "{status}");
+        let requests = env.requests(&thread);
+        assert_eq!(requests.len(), 4, "{status}: 1 try + 3 retries");
+        let crid = &requests[0]["clientRequestId"];
+        assert!(requests.iter().all(|r| &r["clientRequestId"] == crid));
+    }
+    // Not retried: other 4xx.
+    let thread = thread_id("noretry");
+    status_fault(&env, &thread, "messages", 400, 10);
+    c.send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(env.requests(&thread).len(), 1);
+}
+
+#[test]
+fn retry_then_success_sends_once() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("recover");
+    status_fault(&env, &thread, "messages", 503, 2);
+    let id = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap();
+    assert_eq!(env.requests(&thread).len(), 3);
+    let events = env.events(&thread);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["id"], id.as_str());
+}
+
+fn gap_ms(requests: &[serde_json::Value], i: usize) -> f64 {
+    requests[i + 1]["atMs"].as_f64().unwrap() - requests[i]["atMs"].as_f64().unwrap()
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let env = start();
+    // A long back-off base, overridden by the service's shorter delay.
+    let mut options = ClientOptions::new();
+    options
+        .set_retry_delay(Duration::from_secs(5), Duration::from_secs(10))
+        .unwrap();
+    let c = client(&env, &options);
+
+    let thread = thread_id("ra-ms");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 429,
+                      "headers": {"retry-after-ms": "300", "Retry-After": "9"}}));
+    let started = Instant::now();
+    c.send_typing(&thread, None).unwrap();
+    let requests = env.requests(&thread);
+    assert_eq!(requests.len(), 2);
+    let gap = gap_ms(&requests, 0);
+    assert!((280.0..3000.0).contains(&gap), "gap {gap}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+
+    let thread = thread_id("ra-s");
+    env.fault(
+        json!({"threadId": thread, "op": "readReceipts", "status": 503,
+                      "headers": {"Retry-After": "1"}}),
+    );
+    c.send_read_receipt(&thread, "1").unwrap();
+    let requests = env.requests(&thread);
+    let gap = gap_ms(&requests, 0);
+    assert!((980.0..4000.0).contains(&gap), "gap {gap}");
+
+    // Capped at the maximum delay.
+    let mut options = ClientOptions::new();
+    options
+        .set_retry_delay(Duration::from_millis(10), Duration::from_millis(100))
+        .unwrap();
+    let c = client(&env, &options);
+    let thread = thread_id("ra-cap");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 503,
+                      "headers": {"Retry-After": "30"}}));
+    let started = Instant::now();
+    c.send_typing(&thread, None).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn throttled_error_carries_details() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_max_retries(0).unwrap();
+    let c = client(&env, &options);
+    let thread = thread_id("throttle");
+    env.fault(json!({"threadId": thread, "op": "messages", "status": 429,
+        "headers": {"Retry-After": "7", "MS-CV": "cv-123.0"},
+        "body": r#"{"error":{"code":"TooManyRequests","message":"Slow down."}}"#}));
+    let err = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Throttled);
+    assert_eq!(err.service_code(), "TooManyRequests");
+    assert_eq!(err.to_string(), "Slow down.");
+    assert_eq!(err.request_id(), "cv-123.0");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert!(!err.may_have_been_delivered());
+}
+
+#[test]
+fn error_body_shapes() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_max_retries(0).unwrap();
+    let c = client(&env, &options);
+
+    let thread = thread_id("pascal");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 403,
+        "body": r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Forbidden);
+    assert_eq!(err.service_code(), "Forbidden");
+    assert_eq!(err.to_string(), "Not a member.");
+
+    let thread = thread_id("html");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 502,
+        "body": "<html><body><h1>502 Bad Gateway</h1>\n</body></html>"}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::ServiceError);
+    assert_eq!(err.service_code(), "");
+    assert_eq!(err.to_string(), "HTTP 502 Bad Gateway");
+
+    let thread = thread_id("empty");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 401, "body": ""}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Unauthorized);
+    assert_eq!(err.to_string(), "HTTP 401 Unauthorized");
+
+    let thread = thread_id("truncated");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 400,
+        "body": r#"{"error":{"code":"BadRe"#}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::BadRequest);
+    assert_eq!(err.to_string(), "HTTP 400 Bad Request");
+}
+
+/// Requests of a thread that no fault answered.
+fn unfaulted(env: &Env, thread: &str) -> usize {
+    env.requests(thread)
+        .iter()
+        .filter(|r| r["fault"] == false)
+        .count()
+}
+
+#[test]
+fn send_message_is_not_retried_after_timeout_or_drop() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_timeout(Some(Duration::from_millis(300)));
+    let c = client(&env, &options);
+
+    let thread = thread_id("timeout");
+    env.fault(json!({"threadId": thread, "op": "messages", "delayMs": 1500}));
+    let err = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Timeout, "{err}");
+    assert!(err.may_have_been_delivered());
+    assert!(!err.request_id().is_empty());
+    // No retry reached the emulator (a retry would not be faulted).
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(unfaulted(&env, &thread), 0);
+
+    for action in ["drop", "dropBeforeBody"] {
+        let thread = thread_id(action);
+        env.fault(json!({"threadId": thread, "op": "messages", "action": action}));
+        let err = c
+            .send_message(&thread, "hi", &MessageOptions::new())
+            .unwrap_err();
+        assert_eq!(err.result_code(), ResultCode::Io, "{action}: {err}");
+        assert!(err.may_have_been_delivered());
+        assert_eq!(env.requests(&thread).len(), 1, "{action}");
+    }
+}
+
+#[test]
+fn typing_and_receipts_are_retried_after_timeout_or_drop() {
+    let env = start();
+    let mut options = fast_options();
+    options.set_timeout(Some(Duration::from_millis(300)));
+    let c = client(&env, &options);
+
+    let thread = thread_id("t-timeout");
+    env.fault(json!({"threadId": thread, "op": "typing", "delayMs": 1500}));
+    c.send_typing(&thread, None).unwrap();
+    assert_eq!(unfaulted(&env, &thread), 1);
+
+    let thread = thread_id("r-drop");
+    env.fault(json!({"threadId": thread, "op": "readReceipts", "action": "drop", "count": 2}));
+    c.send_read_receipt(&thread, "1").unwrap();
+    assert_eq!(env.requests(&thread).len(), 3);
+
+    let thread = thread_id("t-drop-all");
+    env.fault(json!({"threadId": thread, "op": "typing", "action": "drop", "count": 10}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Io);
+    assert_eq!(env.requests(&thread).len(), 4);
+}
+
+#[test]
+fn created_without_id_uses_location() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("loc");
+    env.fault(json!({"threadId": thread, "op": "messages", "status": 201, "body": "",
+        "headers": {"Location": format!("{}/chat/threads/x/messages/17%2F5?api-version=1", env.url)}}));
+    assert_eq!(
+        c.send_message(&thread, "hi", &MessageOptions::new())
+            .unwrap(),
+        "17/5"
+    );
+
+    let thread = thread_id("loc-bad-body");
+    env.fault(
+        json!({"threadId": thread, "op": "messages", "status": 201, "body": "{\"id\":",
+        "headers": {"Location": "/chat/threads/x/messages/99"}}),
+    );
+    assert_eq!(
+        c.send_message(&thread, "hi", &MessageOptions::new())
+            .unwrap(),
+        "99"
+    );
+
+    let thread = thread_id("noid");
+    env.fault(
+        json!({"threadId": thread, "op": "messages", "status": 201, "body": "{}",
+        "headers": {"MS-CV": "cv-9"}}),
+    );
+    let err = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Protocol);
+    assert!(err.to_string().contains("may have been created"), "{err}");
+    assert!(err.may_have_been_delivered());
+    assert_eq!(err.http_status(), 201);
+    assert_eq!(err.request_id(), "cv-9");
+    assert_eq!(env.requests(&thread).len(), 1);
+}
+
+#[test]
+fn redirect_is_protocol_and_not_followed() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("redirect");
+    let target = thread_id("target");
+    env.fault(json!({"threadId": thread, "op": "messages", "status": 307,
+        "headers": {"Location": format!("{}/chat/threads/{}/messages?api-version=2025-03-15",
+                                           env.url, common::encode(&target))}}));
+    let err = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Protocol);
+    assert_eq!(err.http_status(), 307);
+    assert_eq!(env.requests(&thread).len(), 1);
+    assert!(env.requests(&target).is_empty());
+}
+
+#[test]
+fn oversized_body_is_protocol() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("big");
+    env.fault(json!({"threadId": thread, "op": "messages", "action": "oversize"}));
+    let err = c
+        .send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
+    assert!(err.may_have_been_delivered());
+    // The client still works afterwards.
+    c.send_message(&thread, "again", &MessageOptions::new())
+        .unwrap();
+
+    let thread = thread_id("big-error");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 500, "action": "oversize"}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
+    assert_eq!(err.http_status(), 500);
+    assert!(!err.may_have_been_delivered());
+
+    // Any oversized body is unusable, even for a typing notification.
+    let thread = thread_id("big-typing");
+    env.fault(json!({"threadId": thread, "op": "typing", "action": "oversize"}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
+    assert_eq!(env.requests(&thread).len(), 1, "not retried");
+}
+
+#[test]
+fn connect_failure_is_retried_then_connect() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let env = start();
+    let mut options = fast_options();
+    options.set_max_retries(2).unwrap();
+    let c = ChatClient::new(&format!("http://127.0.0.1:{port}"), &env.token(), &options).unwrap();
+    let started = Instant::now();
+    let err = c
+        .send_message("t", "hi", &MessageOptions::new())
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Connect, "{err}");
+    assert!(!err.may_have_been_delivered());
+    assert_eq!(err.http_status(), 0);
+    assert!(
+        started.elapsed() >= Duration::from_millis(20),
+        "two back-offs"
+    );
+}
+
+#[test]
+fn endpoint_and_token_validation() {
+    let env = start();
+    let token = env.token();
+    let o = ClientOptions::new();
+    let code = |r: Result<ChatClient, Error>| r.unwrap_err().result_code();
+    assert_eq!(
+        code(ChatClient::new("http://example.com", &token, &o)),
+        ResultCode::InsecureEndpoint
+    );
+    assert_eq!(
+        code(ChatClient::new("https://example.com/chat", &token, &o)),
+        ResultCode::InvalidArgument
+    );
+    assert_eq!(
+        code(ChatClient::new(&env.url, "not-a-jwt", &o)),
+        ResultCode::Token
+    );
+    let mut insecure = ClientOptions::new();
+    insecure.set_allow_insecure_http(true);
+    assert!(ChatClient::new("http://example.com", &token, &insecure).is_ok());
+    assert!(ChatClient::new(&format!("{}/", env.url), &token, &o).is_ok());
+    let localhost = env.url.replace("127.0.0.1", "localhost");
+    let c = ChatClient::new(&localhost, &token, &fast_options()).unwrap();
+    c.send_typing(&thread_id("localhost"), None).unwrap();
+}
+
+#[test]
+fn expired_token_without_refresher_is_unauthorized() {
+    let env = start();
+    let c = ChatClient::new(&env.url, &env.token_for("u", -60), &fast_options()).unwrap();
+    let err = c.send_typing(&thread_id("expired"), None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Unauthorized);
+}
+
+#[test]
+fn set_token_swaps_identity() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("swap");
+    c.send_typing(&thread, None).unwrap();
+    c.set_token(&env.token_for("user2", 3600)).unwrap();
+    c.send_typing(&thread, None).unwrap();
+    assert_eq!(
+        c.set_token("garbage").unwrap_err().result_code(),
+        ResultCode::Token
+    );
+    c.send_typing(&thread, None).unwrap();
+    let users: Vec<_> = env
+        .events(&thread)
+        .iter()
+        .map(|e| e["user"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(users, ["user1", "user2", "user2"]);
+}
+
+/// A refresher counting its calls and returning tokens from the emulator.
+fn counting_refresher(
+    env: &Env,
+    expires_in: i64,
+) -> (Arc<AtomicU32>, Arc<dyn acs_chat::TokenRefresher>) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let token = env.token_for("refreshed", expires_in);
+    let refresher = move || -> Result<String, RefreshError> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(token.clone())
+    };
+    (calls, Arc::new(refresher))
+}
+
+#[test]
+fn refresher_on_demand_window_and_no_hot_loop() {
+    let env = start_unlimited();
+    // The refresher hands out tokens inside the on-demand window (60 s left).
+    let (calls, refresher) = counting_refresher(&env, 60);
+    let mut options = fast_options();
+    options.set_token_refresher(Some(refresher));
+    let c = ChatClient::new(&env.url, &env.token_for("initial", 90), &options).unwrap();
+    let thread = thread_id("ondemand");
+    for _ in 0..20 {
+        c.send_typing(&thread, None).unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let events = env.events(&thread);
+    assert!(events.iter().all(|e| e["user"] == "refreshed"));
+}
+
+#[test]
+fn refresher_not_called_with_plenty_of_life() {
+    let env = start();
+    let (calls, refresher) = counting_refresher(&env, 3600);
+    let mut options = fast_options();
+    options
+        .set_token_refresher(Some(refresher))
+        .set_proactive_refresh(true);
+    let c = ChatClient::new(&env.url, &env.token(), &options).unwrap();
+    c.send_typing(&thread_id("plenty"), None).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn refresher_after_401_retries_once() {
+    let env = start();
+    let (calls, refresher) = counting_refresher(&env, 3600);
+    let mut options = fast_options();
+    options.set_token_refresher(Some(refresher));
+    let c = client(&env, &options);
+
+    let thread = thread_id("401");
+    status_fault(&env, &thread, "messages", 401, 1);
+    c.send_message(&thread, "hi", &MessageOptions::new())
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(env.requests(&thread).len(), 2);
+    assert_eq!(env.events(&thread)[0]["user"], "refreshed");
+
+    // A 401 that persists: one refresh per call, then UNAUTHORIZED.
+    let thread = thread_id("401-always");
+    status_fault(&env, &thread, "typing", 401, 100);
+    for _ in 0..3 {
+        let err = c.send_typing(&thread, None).unwrap_err();
+        assert_eq!(err.result_code(), ResultCode::Unauthorized);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(env.requests(&thread).len(), 6);
+}
+
+#[test]
+fn refresher_expired_result_and_failure_are_token_errors() {
+    let env = start();
+    let (calls, refresher) = counting_refresher(&env, -30);
+    let mut options = fast_options();
+    options.set_token_refresher(Some(refresher));
+    let c = ChatClient::new(&env.url, &env.token_for("u", 30), &options).unwrap();
+    let thread = thread_id("expired-result");
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Token);
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(env.requests(&thread).is_empty());
+    // A later call may try again, but never loops.
+    let _ = c.send_typing(&thread, None);
+    assert!(calls.load(Ordering::SeqCst) <= 2);
+
+    let mut options = fast_options();
+    options.set_token_refresher(Some(Arc::new(|| -> Result<String, RefreshError> {
+        Err("identity service down".into())
+    })));
+    let c = ChatClient::new(&env.url, &env.token_for("u", 30), &options).unwrap();
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Token);
+    assert!(err.to_string().contains("identity service down"));
+}
+
+#[test]
+fn refresh_is_single_flight_across_threads() {
+    let env = start_unlimited();
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let token = env.token_for("refreshed", 3600);
+    let mut options = fast_options();
+    options.set_token_refresher(Some(Arc::new(move || -> Result<String, RefreshError> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(token.clone())
+    })));
+    let c = ChatClient::new(&env.url, &env.token_for("u", 30), &options).unwrap();
+    let thread = thread_id("single-flight");
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| c.send_typing(&thread, None).unwrap());
+        }
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(env.events(&thread).len(), 6);
+}
+
+#[test]
+fn many_threads_share_one_client() {
+    let env = start_unlimited();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("shared");
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let c = c.clone();
+            let thread = &thread;
+            s.spawn(move || {
+                for i in 0..15 {
+                    let id = c
+                        .send_message(thread, &format!("{t}-{i}"), &MessageOptions::new())
+                        .unwrap();
+                    c.send_read_receipt(thread, &id).unwrap();
+                    c.send_typing(thread, None).unwrap();
+                }
+            });
+        }
+    });
+    let events = env.events(&thread);
+    assert_eq!(events.len(), 8 * 15 * 3);
+    let mut ids: Vec<_> = events
+        .iter()
+        .filter(|e| e["op"] == "message")
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 120);
+}
+
+#[test]
+fn clients_across_emulators_do_not_mix() {
+    let a = start();
+    let b = start();
+    let ca = client(&a, &fast_options());
+    let cb = client(&b, &fast_options());
+    let thread = thread_id("two");
+    ca.send_typing(&thread, None).unwrap();
+    cb.send_typing(&thread, None).unwrap();
+    cb.send_typing(&thread, None).unwrap();
+    assert_eq!(a.events(&thread).len(), 1);
+    assert_eq!(b.events(&thread).len(), 2);
+}
+
+#[test]
+fn token_never_appears_in_errors() {
+    let env = start();
+    let token = env.token();
+    let mut options = fast_options();
+    options.set_max_retries(0).unwrap();
+    let c = ChatClient::new(&env.url, &token, &options).unwrap();
+    let thread = thread_id("echo");
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 400,
+        "body": format!(r#"{{"error":{{"code":"Bad {token}","message":"Your token {token} is bad"}}}}"#)}));
+    let err = c.send_typing(&thread, None).unwrap_err();
+    assert!(!err.to_string().contains(&token));
+    assert!(!err.service_code().contains(&token));
+    assert!(!format!("{err:?}").contains(&token));
+    assert!(!format!("{c:?}").contains(&token));
+}
+
+#[test]
+fn connection_closed_by_server_while_idle_is_not_an_error() {
+    // The server drops idle keep-alive connections after 300 ms; the next call
+    // must not fail (nor, for send-message, be reported as maybe delivered).
+    let emulator = acs_chat_emulator::Emulator::start_with_header_timeout(
+        acs_chat_emulator::EmulatorConfig::default(),
+        Duration::from_millis(300),
+    )
+    .unwrap();
+    let env = Env {
+        url: emulator.url(),
+        emulator,
+    };
+    let mut options = fast_options();
+    options.set_max_retries(0).unwrap();
+    let c = client(&env, &options);
+    let thread = thread_id("idle");
+    for _ in 0..3 {
+        c.send_message(&thread, "hi", &MessageOptions::new())
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    assert_eq!(env.events(&thread).len(), 3);
+}

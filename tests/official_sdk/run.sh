@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the unmodified official Python SDK (azure-communication-chat, from PyPI) against
+# acs-chat-emulator over HTTP and HTTPS. Exits non-zero on failure.
+#
+#   ACS_EMULATOR_BIN   emulator binary (default target/debug/acs-chat-emulator, built if missing)
+#   ACS_SDK_VENV       virtualenv to create or reuse (default target/official-sdk-venv)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+export ACS_EMULATOR_BIN="${ACS_EMULATOR_BIN:-$root/target/debug/acs-chat-emulator}"
+if [[ ! -x "$ACS_EMULATOR_BIN" ]]; then
+    cargo build -p acs-chat-emulator
+fi
+
+venv="${ACS_SDK_VENV:-$root/target/official-sdk-venv}"
+if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import azure.communication.chat, pytest, cryptography' 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check azure-communication-chat pytest cryptography
+fi
+
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -v "$root/tests/official_sdk/test_official_sdk.py" "$@"
