@@ -1,0 +1,375 @@
+"""The blocking client: :class:`ChatClient` and :class:`ChatThreadClient`."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from ctypes import byref
+from typing import Any, Callable, List, Mapping, Optional, Tuple, Union
+
+from . import _ffi
+from ._errors import TokenError
+from ._managed import Managed
+from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
+
+TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
+TokenRefresher = Callable[[], TokenLike]
+
+_MAX_U32 = 2**32 - 1
+MAX_RETRIES = 10
+DEFAULT_RETRY_BACKOFF = 0.8
+DEFAULT_RETRY_BACKOFF_MAX = 60.0
+
+
+def _text(value: object, name: str, *, allow_empty: bool = False) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be str, not {type(value).__name__}")
+    if not value and not allow_empty:
+        raise ValueError(f"{name} must not be empty")
+    if "\x00" in value:
+        raise ValueError(f"{name} must not contain NUL characters")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} is not valid Unicode text: {exc.reason}") from None
+
+
+def _token_text(value: object, name: str) -> bytes:
+    token = value if isinstance(value, str) else getattr(value, "token", None)
+    if not isinstance(token, str):
+        raise TypeError(f"{name} must be a str or an object with a str .token attribute, not {type(value).__name__}")
+    return _text(token, name)
+
+
+def _seconds_to_ms(value: object, name: str, *, allow_zero: bool, allow_infinite: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if math.isnan(seconds):
+        raise ValueError(f"{name} must not be NaN")
+    if math.isinf(seconds) and seconds > 0:
+        if allow_infinite:
+            return 0
+        raise ValueError(f"{name} must be finite")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} seconds, not {value!r}")
+    millis = math.ceil(seconds * 1000)
+    if millis > _MAX_U32:
+        raise ValueError(f"{name} must be at most {_MAX_U32 // 1000} seconds, not {value!r}")
+    return millis
+
+
+def _path(value: object, name: str) -> bytes:
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fsdecode(value)
+        return _text(path, name)
+    raise TypeError(f"{name} must be a str or os.PathLike, not {type(value).__name__}")
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be bool, not {type(value).__name__}")
+    return value
+
+
+class _Refresher:
+    """Adapts a Python token refresher to ``acs_token_refresher``.
+
+    An exception raised by the refresher is remembered on the calling thread and the callback
+    reports failure; the failing call then raises :class:`TokenError` with that exception as its
+    ``__cause__`` (``KeyboardInterrupt`` and ``SystemExit`` are re-raised as they are).
+    """
+
+    def __init__(self, refresher: TokenRefresher) -> None:
+        self._refresher = refresher
+        self._local = threading.local()
+        self.callback = _ffi.acs_token_refresher(self._invoke)
+
+    def fetch(self) -> bytes:
+        return _token_text(self._refresher(), "the token_refresher's result")
+
+    def _invoke(self, user_data: Any, sink: Any) -> int:
+        try:
+            _ffi.acs_token_sink_set(sink, self.fetch())
+            return _ffi.ACS_RESULT_OK
+        except BaseException as exc:  # noqa: B902 - nothing may propagate into native code
+            self._local.error = exc
+            return _ffi.ACS_RESULT_TOKEN
+
+    def forget(self) -> None:
+        self._local.error = None
+
+    def explain(self, err: TokenError) -> BaseException:
+        """The exception to raise for ``err``: annotated with the refresher's failure, if any."""
+        exc: Optional[BaseException] = getattr(self._local, "error", None)
+        self._local.error = None
+        if exc is None:
+            return err
+        if not isinstance(exc, Exception):
+            exc.__suppress_context__ = True
+            return exc
+        # The library only knows the callback reported failure; the exception says why.
+        err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
+        err.args = (err.message,)
+        err.__cause__ = exc
+        return err
+
+
+class ChatClient(Managed[Any]):
+    """A client for one Azure Communication Services endpoint, as one user (the token's).
+
+    Thread-safe: share one client across threads; each call blocks its thread only, with the
+    GIL released while it waits on the network. Use as a context manager, or call
+    :meth:`close`; an unclosed client is freed when collected.
+
+    :param endpoint: ``https://<resource>.communication.azure.com``.
+    :param token: the user access token (a JWT), as a str or an object with ``.token``. May be
+        None when ``token_refresher`` is given: the refresher supplies the first token.
+    :keyword api_version: REST api-version (default ``"2025-03-15"``).
+    :keyword timeout: seconds to wait for each try's answer (default 30); ``math.inf`` for none.
+    :keyword connect_timeout: seconds to wait for a connection (default 10).
+    :keyword retry_total: retries after the first try, 0 to 10 (default 3).
+    :keyword retry_backoff: base delay between retries in seconds, doubled per retry with
+        jitter (default 0.8).
+    :keyword retry_backoff_max: upper bound of that delay in seconds (default 60).
+    :keyword ca_file: PEM file of extra trusted certificates.
+    :keyword application_id: added to the ``User-Agent`` header.
+    :keyword allow_insecure_http: allow plain ``http://`` to hosts that are not loopback.
+    :keyword token_refresher: a callable with no arguments returning a fresh token (a str or an
+        object with ``.token``), called when the token nears expiry and after a 401.
+    :keyword proactive_refresh: refresh up to 10 minutes before expiry instead of 2.
+    """
+
+    _closed_message = "operation on a closed ChatClient"
+
+    def __init__(
+        self,
+        endpoint: str,
+        token: Optional[TokenLike],
+        *,
+        api_version: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retry_total: Optional[int] = None,
+        retry_backoff: Optional[float] = None,
+        retry_backoff_max: Optional[float] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        application_id: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        token_refresher: Optional[TokenRefresher] = None,
+        proactive_refresh: bool = False,
+    ) -> None:
+        endpoint_bytes = _text(endpoint, "endpoint")
+        if token_refresher is not None and not callable(token_refresher):
+            raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
+        refresher = _Refresher(token_refresher) if token_refresher is not None else None
+        settings = self._settings(
+            api_version=api_version,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry_total=retry_total,
+            retry_backoff=retry_backoff,
+            retry_backoff_max=retry_backoff_max,
+            ca_file=ca_file,
+            application_id=application_id,
+            allow_insecure_http=_flag(allow_insecure_http, "allow_insecure_http"),
+            proactive_refresh=_flag(proactive_refresh, "proactive_refresh"),
+        )
+        if refresher is not None:
+            settings.append((_ffi.acs_client_options_set_token_refresher, (refresher.callback, None, _ffi.NO_USER_DATA_FREE)))
+        if token is None:
+            if refresher is None:
+                raise TypeError("token is required unless a token_refresher is given")
+            token_bytes = refresher.fetch()
+        else:
+            token_bytes = _token_text(token, "token")
+
+        handle = _ffi.acs_client_p()
+        options = _ffi.acs_client_options_p()
+        if settings:
+            _ffi.acs_client_options_new(byref(options))
+        try:
+            for setter, args in settings:
+                setter(options, *args)
+            if refresher is not None:
+                refresher.forget()
+            _ffi.acs_client_new(endpoint_bytes, token_bytes, options if settings else None, byref(handle))
+        except TokenError as err:
+            if refresher is None:
+                raise
+            raise refresher.explain(err)
+        finally:
+            if settings:
+                _ffi.acs_client_options_free(options)
+        self._endpoint = endpoint
+        self._refresher = refresher
+        super().__init__(handle, _ffi.acs_client_free, keep_alive=refresher)
+
+    @staticmethod
+    def _settings(
+        *,
+        api_version: Optional[str],
+        timeout: Optional[float],
+        connect_timeout: Optional[float],
+        retry_total: Optional[int],
+        retry_backoff: Optional[float],
+        retry_backoff_max: Optional[float],
+        ca_file: Optional[Union[str, "os.PathLike[str]"]],
+        application_id: Optional[str],
+        allow_insecure_http: bool,
+        proactive_refresh: bool,
+    ) -> List[Tuple[Callable[..., Any], Tuple[Any, ...]]]:
+        """Validate every option and list the native setter calls it needs."""
+        settings: List[Tuple[Callable[..., Any], Tuple[Any, ...]]] = []
+        if api_version is not None:
+            settings.append((_ffi.acs_client_options_set_api_version, (_text(api_version, "api_version"),)))
+        if timeout is not None:
+            ms = _seconds_to_ms(timeout, "timeout", allow_zero=False, allow_infinite=True)
+            settings.append((_ffi.acs_client_options_set_timeout_ms, (ms,)))
+        if connect_timeout is not None:
+            ms = _seconds_to_ms(connect_timeout, "connect_timeout", allow_zero=False)
+            settings.append((_ffi.acs_client_options_set_connect_timeout_ms, (ms,)))
+        if retry_total is not None:
+            if isinstance(retry_total, bool) or not isinstance(retry_total, int):
+                raise TypeError(f"retry_total must be int, not {type(retry_total).__name__}")
+            if not 0 <= retry_total <= MAX_RETRIES:
+                raise ValueError(f"retry_total must be between 0 and {MAX_RETRIES}, not {retry_total}")
+            settings.append((_ffi.acs_client_options_set_max_retries, (retry_total,)))
+        if retry_backoff is not None or retry_backoff_max is not None:
+            base = _seconds_to_ms(
+                DEFAULT_RETRY_BACKOFF if retry_backoff is None else retry_backoff, "retry_backoff", allow_zero=True
+            )
+            cap = _seconds_to_ms(
+                DEFAULT_RETRY_BACKOFF_MAX if retry_backoff_max is None else retry_backoff_max,
+                "retry_backoff_max",
+                allow_zero=True,
+            )
+            if base > cap:
+                raise ValueError(
+                    f"retry_backoff ({base / 1000:g} s) must not exceed retry_backoff_max ({cap / 1000:g} s)"
+                )
+            settings.append((_ffi.acs_client_options_set_retry_delay_ms, (base, cap)))
+        if ca_file is not None:
+            settings.append((_ffi.acs_client_options_set_ca_file, (_path(ca_file, "ca_file"),)))
+        if application_id is not None:
+            settings.append((_ffi.acs_client_options_set_application_id, (_text(application_id, "application_id"),)))
+        if allow_insecure_http:
+            settings.append((_ffi.acs_client_options_set_allow_insecure_http, (True,)))
+        if proactive_refresh:
+            settings.append((_ffi.acs_client_options_set_proactive_refresh, (True,)))
+        return settings
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<ChatClient {self._endpoint!r}{state}>"
+
+    def get_chat_thread_client(self, thread_id: str) -> "ChatThreadClient":
+        """A client for one chat thread, sharing this client's connections and token."""
+        return ChatThreadClient(self, thread_id)
+
+    def set_token(self, token: TokenLike) -> None:
+        """Replace the token used by every later call (atomic; safe while calls run)."""
+        self._call(_ffi.acs_client_set_token, _token_text(token, "token"))
+
+    def _call(self, func: Callable[..., Any], *args: Any) -> None:
+        handle = self._acquire()
+        refresher = self._refresher
+        try:
+            if refresher is not None:
+                refresher.forget()
+            func(handle, *args)
+        except TokenError as err:
+            if refresher is None:
+                raise
+            raise refresher.explain(err)
+        finally:
+            self._release_use()
+
+    def _send_message(
+        self,
+        thread_id: bytes,
+        content: bytes,
+        message_type: ChatMessageType,
+        sender_display_name: Optional[bytes],
+        metadata: List[Tuple[bytes, bytes]],
+    ) -> str:
+        out = _ffi.owned_string_p()
+        if message_type is ChatMessageType.TEXT and sender_display_name is None and not metadata:
+            self._call(_ffi.acs_send_message, thread_id, content, None, byref(out))
+            return _ffi.take_string(out)
+        options = _ffi.acs_message_options_p()
+        _ffi.acs_message_options_new(byref(options))
+        try:
+            if message_type is ChatMessageType.HTML:
+                _ffi.acs_message_options_set_type(options, _ffi.ACS_MESSAGE_TYPE_HTML)
+            if sender_display_name is not None:
+                _ffi.acs_message_options_set_sender_display_name(options, sender_display_name)
+            for key, value in metadata:
+                _ffi.acs_message_options_add_metadata(options, key, value)
+            self._call(_ffi.acs_send_message, thread_id, content, options, byref(out))
+        finally:
+            _ffi.acs_message_options_free(options)
+        return _ffi.take_string(out)
+
+
+def _metadata(metadata: Optional[Mapping[str, str]]) -> List[Tuple[bytes, bytes]]:
+    if metadata is None:
+        return []
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping of str to str, not {type(metadata).__name__}")
+    return [(_text(key, "metadata key"), _text(value, "metadata value", allow_empty=True)) for key, value in metadata.items()]
+
+
+class ChatThreadClient:
+    """Operations on one chat thread; obtained from :meth:`ChatClient.get_chat_thread_client`.
+
+    As thread-safe as its :class:`ChatClient`, whose lifetime it shares.
+    """
+
+    def __init__(self, client: ChatClient, thread_id: str) -> None:
+        if not isinstance(client, ChatClient):
+            raise TypeError(f"client must be a ChatClient, not {type(client).__name__}")
+        self._thread_id_bytes = _text(thread_id, "thread_id")
+        self._thread_id = thread_id
+        self._client = client
+
+    @property
+    def thread_id(self) -> str:
+        return self._thread_id
+
+    def __repr__(self) -> str:
+        return f"<ChatThreadClient {self._thread_id!r}>"
+
+    def send_message(
+        self,
+        content: str,
+        *,
+        chat_message_type: Union[ChatMessageType, str, None] = ChatMessageType.TEXT,
+        sender_display_name: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> SendChatMessageResult:
+        """Post a message to the thread and return its id.
+
+        Not retried after a timeout or a broken connection (it could post twice): those raise
+        :class:`ServiceResponseError` with ``may_have_been_delivered`` True.
+        """
+        content_bytes = _text(content, "content")
+        message_type = parse_message_type(chat_message_type)
+        name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
+        pairs = _metadata(metadata)
+        message_id = self._client._send_message(self._thread_id_bytes, content_bytes, message_type, name, pairs)
+        return SendChatMessageResult(id=message_id)
+
+    def send_typing_notification(self, *, sender_display_name: Optional[str] = None) -> None:
+        """Tell the thread's participants that this user is typing."""
+        name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
+        self._client._call(_ffi.acs_send_typing, self._thread_id_bytes, name)
+
+    def send_read_receipt(self, message_id: str) -> None:
+        """Mark the message ``message_id`` (and those before it) as read by this user."""
+        self._client._call(_ffi.acs_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))

@@ -1,0 +1,232 @@
+"""Exceptions raised by acs_chat, and the mapping from ``acs_result`` values to them.
+
+- UNAUTHORIZED (401): ClientAuthenticationError
+- FORBIDDEN (403): ForbiddenError
+- NOT_FOUND (404): ResourceNotFoundError
+- THROTTLED (429): ThrottledError
+- BAD_REQUEST (400, other 4xx), SERVICE_ERROR (5xx): HttpResponseError
+- TOKEN: TokenError, a ClientAuthenticationError
+- CONNECT: ServiceRequestError
+- INSECURE_ENDPOINT: InsecureEndpointError, a ServiceRequestError
+- TIMEOUT, IO, PROTOCOL: ServiceResponseError
+- INVALID_ARGUMENT, NULL_PARAMETER: InvalidArgumentError, also a ValueError
+- PANIC, INTERNAL: InternalError
+
+``may_have_been_delivered`` is True for SERVICE_ERROR, TIMEOUT, IO, PROTOCOL, PANIC and INTERNAL.
+
+``TokenError`` is a ``ClientAuthenticationError`` because the remedy is the same (get a new
+token), as azure-identity raises ``ClientAuthenticationError`` when no token can be obtained;
+its ``status_code`` is None since no request was answered. ``InsecureEndpointError`` is a
+``ServiceRequestError``, as azure-core raises for a bearer token over plain ``http://``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple, Type
+
+RESULT_NAMES: Dict[int, str] = {
+    0: "ACS_RESULT_OK",
+    1: "ACS_RESULT_NULL_PARAMETER",
+    2: "ACS_RESULT_INVALID_ARGUMENT",
+    3: "ACS_RESULT_INSECURE_ENDPOINT",
+    10: "ACS_RESULT_UNAUTHORIZED",
+    11: "ACS_RESULT_FORBIDDEN",
+    12: "ACS_RESULT_NOT_FOUND",
+    13: "ACS_RESULT_BAD_REQUEST",
+    14: "ACS_RESULT_THROTTLED",
+    15: "ACS_RESULT_SERVICE_ERROR",
+    20: "ACS_RESULT_CONNECT",
+    21: "ACS_RESULT_TIMEOUT",
+    22: "ACS_RESULT_IO",
+    23: "ACS_RESULT_PROTOCOL",
+    24: "ACS_RESULT_TOKEN",
+    90: "ACS_RESULT_PANIC",
+    91: "ACS_RESULT_INTERNAL",
+}
+RESULT_VALUES: Dict[str, int] = {name: value for value, name in RESULT_NAMES.items()}
+
+_MAYBE_DELIVERED = frozenset(
+    {
+        "ACS_RESULT_SERVICE_ERROR",
+        "ACS_RESULT_TIMEOUT",
+        "ACS_RESULT_IO",
+        "ACS_RESULT_PROTOCOL",
+        "ACS_RESULT_PANIC",
+        "ACS_RESULT_INTERNAL",
+    }
+)
+
+
+def result_name(value: int) -> str:
+    """``ACS_RESULT_*`` name of ``value``; unknown values read ``ACS_RESULT_<number>``."""
+    return RESULT_NAMES.get(value, f"ACS_RESULT_{value}")
+
+
+class AcsChatError(Exception):
+    """Base of every failure reported by the native library.
+
+    Attributes:
+        result: the ``ACS_RESULT_*`` name, e.g. ``"ACS_RESULT_THROTTLED"``.
+        result_code: the numeric ``acs_result`` value.
+        status_code: the HTTP status of the last answer, or None when there was none.
+        error_code: the service's error code (``"TooManyRequests"``), or None.
+        message: one line describing the failure; never contains the token.
+        request_id: the service's ``MS-CV`` / ``x-ms-request-id``, else the client request id,
+            or None.
+        retry_after: the delay the service asked for, in seconds, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        result: str = "ACS_RESULT_INTERNAL",
+        status_code: Optional[int] = None,
+        error_code: Optional[str] = None,
+        request_id: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result = result
+        self.status_code = status_code
+        self.error_code = error_code
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    @property
+    def result_code(self) -> int:
+        if self.result in RESULT_VALUES:
+            return RESULT_VALUES[self.result]
+        suffix = self.result.rsplit("_", 1)[-1]
+        return int(suffix) if suffix.isdigit() else -1
+
+    @property
+    def may_have_been_delivered(self) -> bool:
+        """False when the operation certainly did not take effect (it was refused, rejected, or
+        never sent); True when it may have, so blindly sending a message again could post it
+        twice."""
+        return self.result in _MAYBE_DELIVERED
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        fields = [f"{self.message!r}", f"result={self.result!r}"]
+        for name in ("status_code", "error_code", "request_id", "retry_after"):
+            value = getattr(self, name)
+            if value is not None:
+                fields.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.message,
+                {
+                    "result": self.result,
+                    "status_code": self.status_code,
+                    "error_code": self.error_code,
+                    "request_id": self.request_id,
+                    "retry_after": self.retry_after,
+                },
+            ),
+        )
+
+
+def _rebuild(cls: Type[AcsChatError], message: str, fields: Dict[str, Any]) -> AcsChatError:
+    return cls(message, **fields)
+
+
+class HttpResponseError(AcsChatError):
+    """The service answered with an error status (retries, if any, are spent)."""
+
+
+class ClientAuthenticationError(HttpResponseError):
+    """401: the token was refused."""
+
+
+class TokenError(ClientAuthenticationError):
+    """No usable token: not a JWT, expired, or the token refresher failed (its exception is the
+    ``__cause__``). Nothing was sent."""
+
+
+class ForbiddenError(HttpResponseError):
+    """403: the user may not act on this thread."""
+
+
+class ResourceNotFoundError(HttpResponseError):
+    """404: no such thread (or message)."""
+
+
+class ThrottledError(HttpResponseError):
+    """429: the service's rate limit; ``retry_after`` says when to try again, if it said."""
+
+
+class ServiceRequestError(AcsChatError):
+    """The request never reached the service (DNS, refused connection, TLS handshake)."""
+
+
+class InsecureEndpointError(ServiceRequestError):
+    """A plain ``http://`` endpoint that is not loopback, without ``allow_insecure_http``."""
+
+
+class ServiceResponseError(AcsChatError):
+    """The request was sent but no usable answer came back (timeout, broken connection, an
+    answer the client cannot use): the operation may have taken effect."""
+
+
+class InvalidArgumentError(AcsChatError, ValueError):
+    """An argument the native library rejected (bad endpoint URL, option value, UTF-8)."""
+
+
+class InternalError(AcsChatError):
+    """A bug in the native library (including a caught panic)."""
+
+
+_CLASSES: Dict[str, Type[AcsChatError]] = {
+    "ACS_RESULT_NULL_PARAMETER": InvalidArgumentError,
+    "ACS_RESULT_INVALID_ARGUMENT": InvalidArgumentError,
+    "ACS_RESULT_INSECURE_ENDPOINT": InsecureEndpointError,
+    "ACS_RESULT_UNAUTHORIZED": ClientAuthenticationError,
+    "ACS_RESULT_FORBIDDEN": ForbiddenError,
+    "ACS_RESULT_NOT_FOUND": ResourceNotFoundError,
+    "ACS_RESULT_BAD_REQUEST": HttpResponseError,
+    "ACS_RESULT_THROTTLED": ThrottledError,
+    "ACS_RESULT_SERVICE_ERROR": HttpResponseError,
+    "ACS_RESULT_CONNECT": ServiceRequestError,
+    "ACS_RESULT_TIMEOUT": ServiceResponseError,
+    "ACS_RESULT_IO": ServiceResponseError,
+    "ACS_RESULT_PROTOCOL": ServiceResponseError,
+    "ACS_RESULT_TOKEN": TokenError,
+    "ACS_RESULT_PANIC": InternalError,
+    "ACS_RESULT_INTERNAL": InternalError,
+}
+
+
+def error_class(result: str) -> Type[AcsChatError]:
+    """The exception class raised for an ``ACS_RESULT_*`` name."""
+    return _CLASSES.get(result, AcsChatError)
+
+
+def make_error(
+    value: int,
+    message: str,
+    status_code: int,
+    error_code: str,
+    request_id: str,
+    retry_after_ms: int,
+) -> AcsChatError:
+    """Build the exception for a failed call from the native last-error fields."""
+    result = result_name(value)
+    cls = error_class(result)
+    return cls(
+        message or result,
+        result=result,
+        status_code=status_code or None,
+        error_code=error_code or None,
+        request_id=request_id or None,
+        retry_after=retry_after_ms / 1000.0 if retry_after_ms else None,
+    )

@@ -1,0 +1,96 @@
+"""Routing the native library's log into :mod:`logging`."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from typing import Any, List, Optional, Union
+
+from . import _ffi
+
+TRACE = 5
+"""Level of the library's trace messages (below ``logging.DEBUG``)."""
+
+_TO_PYTHON = {
+    _ffi.ACS_LOG_LEVEL_ERROR: logging.ERROR,
+    _ffi.ACS_LOG_LEVEL_WARN: logging.WARNING,
+    _ffi.ACS_LOG_LEVEL_INFO: logging.INFO,
+    _ffi.ACS_LOG_LEVEL_DEBUG: logging.DEBUG,
+    _ffi.ACS_LOG_LEVEL_TRACE: TRACE,
+}
+
+_lock = threading.Lock()
+# Every callback ever installed stays referenced: native code on another thread may be inside
+# an old one while a new one is being installed.
+_installed: List[Any] = []
+_atexit_registered = False
+
+
+def _native_level(level: int) -> int:
+    if level <= TRACE:
+        return _ffi.ACS_LOG_LEVEL_TRACE
+    if level <= logging.DEBUG:
+        return _ffi.ACS_LOG_LEVEL_DEBUG
+    if level <= logging.INFO:
+        return _ffi.ACS_LOG_LEVEL_INFO
+    if level <= logging.WARNING:
+        return _ffi.ACS_LOG_LEVEL_WARN
+    if level <= logging.CRITICAL:
+        return _ffi.ACS_LOG_LEVEL_ERROR
+    return _ffi.ACS_LOG_LEVEL_OFF
+
+
+def _python_level(level: Union[int, str]) -> int:
+    if isinstance(level, bool):
+        raise TypeError("level must be a logging level (int or name), not bool")
+    if isinstance(level, int):
+        return level
+    if isinstance(level, str):
+        value = logging.getLevelName(level.upper())
+        if isinstance(value, int):
+            return value
+        if level.upper() == "TRACE":
+            return TRACE
+        raise ValueError(f"unknown logging level {level!r}")
+    raise TypeError(f"level must be a logging level (int or name), not {type(level).__name__}")
+
+
+def enable_logging(level: Union[int, str] = logging.DEBUG, logger: Optional[logging.Logger] = None) -> logging.Logger:
+    """Send the native library's log records at ``level`` and above to ``logger``
+    (default ``logging.getLogger("acs_chat")``), process-wide. Returns the logger.
+
+    Library levels map to ``ERROR``, ``WARNING``, ``INFO``, ``DEBUG`` and :data:`TRACE` (5).
+    Records may come from any thread. Messages never contain the token.
+    """
+    global _atexit_registered
+    target = logger if logger is not None else logging.getLogger("acs_chat")
+    if not isinstance(target, logging.Logger):
+        raise TypeError(f"logger must be a logging.Logger, not {type(target).__name__}")
+    python_level = _python_level(level)
+    if logging.getLevelName(TRACE) == f"Level {TRACE}":
+        logging.addLevelName(TRACE, "TRACE")
+
+    def forward(user_data: Any, native_level: int, message: Optional[bytes]) -> None:
+        try:
+            record_level = _TO_PYTHON.get(native_level, logging.DEBUG)
+            if target.isEnabledFor(record_level):
+                text = message.decode("utf-8", "replace") if message else ""
+                target.log(record_level, "%s", text)
+        except BaseException:  # noqa: B902 - nothing may propagate into native code
+            pass
+
+    callback = _ffi.acs_log_callback(forward)
+    with _lock:
+        _installed.append(callback)
+        _ffi.acs_set_log_callback(callback, _native_level(python_level), None)
+        if not _atexit_registered:
+            atexit.register(disable_logging)
+            _atexit_registered = True
+    return target
+
+
+def disable_logging() -> None:
+    """Stop routing the library's log (``ACS_CHAT_LOG`` on stderr applies again)."""
+    with _lock:
+        _ffi.acs_set_log_callback(_ffi.NO_LOG_CALLBACK, _ffi.ACS_LOG_LEVEL_OFF, None)
