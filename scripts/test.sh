@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(rust c python sdk)
+[ ${#suites[@]} -gt 0 ] || suites=(rust c python csharp sdk)
 
 "$root/scripts/deps.sh" || exit 1
 echo "== build"

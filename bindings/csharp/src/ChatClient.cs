@@ -1,0 +1,146 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace AcsChat
+{
+    /// <summary>
+    /// A connection to one Azure Communication Services resource, authenticated with one user's access
+    /// token. Thread-safe: share one instance across threads and tasks. A client is cheap (the native
+    /// library shares one I/O runtime and connection pool between clients), but must be disposed.
+    /// </summary>
+    public sealed class ChatClient : IDisposable
+    {
+        private readonly ClientHandle handle;
+        private int disposed;
+
+        /// <summary>Creates a client for <paramref name="endpoint"/> using <paramref name="token"/>.</summary>
+        /// <param name="endpoint">The resource endpoint, such as <c>https://my-resource.communication.azure.com</c>.
+        /// Plain <c>http://</c> is accepted for loopback hosts, and elsewhere only with <see cref="ChatClientOptions.AllowInsecureHttp"/>.</param>
+        /// <param name="token">An ACS user access token (a JWT).</param>
+        /// <param name="options">Client settings; null for the defaults.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> or <paramref name="token"/> is null.</exception>
+        /// <exception cref="ArgumentException">The endpoint is empty or not a usable URL, the token is empty, or an option value is rejected.</exception>
+        /// <exception cref="AcsChatException">The endpoint is insecure (<see cref="AcsResult.InsecureEndpoint"/>) or the token is not a JWT (<see cref="AcsResult.Token"/>).</exception>
+        public ChatClient(string endpoint, string token, [AllowNull] ChatClientOptions options = null)
+        {
+            if (endpoint == null)
+            {
+                throw new ArgumentNullException("endpoint");
+            }
+            if (token == null)
+            {
+                throw new ArgumentNullException("token");
+            }
+            if (endpoint.Length == 0)
+            {
+                throw new ArgumentException("The endpoint must not be empty.", "endpoint");
+            }
+            if (token.Length == 0)
+            {
+                throw new ArgumentException("The token must not be empty.", "token");
+            }
+            byte[] endpointUtf8 = Utf8.Encode(endpoint, "endpoint");
+            byte[] tokenUtf8 = Utf8.Encode(token, "token");
+            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative())
+            {
+                ClientHandle created;
+                AcsResult result = NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created);
+                if (result != AcsResult.Ok)
+                {
+                    try
+                    {
+                        Ensure.Success(result, "endpoint");
+                    }
+                    finally
+                    {
+                        if (created != null)
+                        {
+                            created.Dispose();
+                        }
+                    }
+                }
+                handle = created;
+            }
+            Endpoint = endpoint;
+        }
+
+        /// <summary>Version of the native library (<c>acs_version()</c>), such as <c>0.1.0</c>.</summary>
+        public static string Version
+        {
+            get { return Utf8.Decode(NativeMethods.acs_version()) ?? string.Empty; }
+        }
+
+        /// <summary>The endpoint this client was created with.</summary>
+        public string Endpoint { get; }
+
+        /// <summary>Returns a client for the chat thread <paramref name="threadId"/>, sharing this client's connection and token.</summary>
+        /// <param name="threadId">The thread id, such as <c>19:abc@thread.v2</c>; sent percent-encoded as one path segment.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="threadId"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="threadId"/> is empty or holds a NUL character.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public ChatThreadClient GetChatThreadClient(string threadId)
+        {
+            ThrowIfDisposed();
+            if (threadId == null)
+            {
+                throw new ArgumentNullException("threadId");
+            }
+            if (threadId.Length == 0)
+            {
+                throw new ArgumentException("The thread id must not be empty.", "threadId");
+            }
+            return new ChatThreadClient(this, threadId, Utf8.Encode(threadId, "threadId"));
+        }
+
+        /// <summary>
+        /// Replaces the access token used by later requests (an atomic swap: calls in flight keep the token
+        /// they started with).
+        /// </summary>
+        /// <param name="token">The new ACS user access token.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="token"/> is empty.</exception>
+        /// <exception cref="AcsChatException">The token is not a JWT (<see cref="AcsResult.Token"/>).</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public void SetToken(string token)
+        {
+            ThrowIfDisposed();
+            if (token == null)
+            {
+                throw new ArgumentNullException("token");
+            }
+            if (token.Length == 0)
+            {
+                throw new ArgumentException("The token must not be empty.", "token");
+            }
+            Ensure.Success(NativeMethods.acs_client_set_token(handle, Utf8.Encode(token, "token")), "token");
+        }
+
+        /// <summary>
+        /// Releases the native client. Calls already running finish first (the handle stays alive until
+        /// they return); later calls throw <see cref="ObjectDisposedException"/>. Calling it twice is harmless.
+        /// </summary>
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                handle.Dispose();
+            }
+        }
+
+        internal ClientHandle Handle
+        {
+            get { return handle; }
+        }
+
+        internal void ThrowIfDisposed()
+        {
+            // The flag, not only SafeHandle.IsClosed: on some runtimes IsClosed stays false while a
+            // call in flight still holds a reference to the handle.
+            if (Volatile.Read(ref disposed) != 0 || handle.IsClosed)
+            {
+                throw new ObjectDisposedException(typeof(ChatClient).FullName);
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace AcsChat
+{
+    /// <summary>
+    /// Settings for a <see cref="ChatClient"/>. The client copies them when it is created; changing
+    /// the object afterwards affects only clients created later. Properties left unset keep the
+    /// library's defaults, which the getters report.
+    /// </summary>
+    public sealed class ChatClientOptions
+    {
+        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+        private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+        private const int DefaultMaxRetries = 3;
+        private static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromMilliseconds(800);
+        private static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(60);
+
+        private TimeSpan? timeout;
+        private TimeSpan? connectTimeout;
+        private int? maxRetries;
+        private TimeSpan? retryDelay;
+        private TimeSpan? maxRetryDelay;
+
+        /// <summary>
+        /// The service REST api-version sent with every request; null (the default) uses the library's
+        /// default, <c>2025-03-15</c>.
+        /// </summary>
+        [AllowNull, MaybeNull]
+        public string ApiVersion { get; set; }
+
+        /// <summary>
+        /// Time limit of each try of a request (30 seconds by default). <see cref="TimeSpan.Zero"/> or
+        /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> removes the per-try limit.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative (other than infinite) or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
+        public TimeSpan Timeout
+        {
+            get { return timeout ?? DefaultTimeout; }
+            set
+            {
+                if (value != System.Threading.Timeout.InfiniteTimeSpan)
+                {
+                    CheckMilliseconds(value, "value", true);
+                }
+                timeout = value;
+            }
+        }
+
+        /// <summary>Time limit for establishing a connection, TLS included (10 seconds by default); must be positive.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is not positive or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
+        public TimeSpan ConnectTimeout
+        {
+            get { return connectTimeout ?? DefaultConnectTimeout; }
+            set
+            {
+                CheckMilliseconds(value, "value", false);
+                connectTimeout = value;
+            }
+        }
+
+        /// <summary>
+        /// How many times a failed request is retried (3 by default; the library accepts at most 10,
+        /// a larger value makes the <see cref="ChatClient"/> constructor throw <see cref="ArgumentException"/>).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+        public int MaxRetries
+        {
+            get { return maxRetries ?? DefaultMaxRetries; }
+            set
+            {
+                if (value < 0)
+                {
+                    throw new ArgumentOutOfRangeException("value", value, "MaxRetries must not be negative.");
+                }
+                maxRetries = value;
+            }
+        }
+
+        /// <summary>
+        /// Base delay of the exponential backoff between retries (800 ms by default). It must not exceed
+        /// <see cref="MaxRetryDelay"/>; otherwise the <see cref="ChatClient"/> constructor throws
+        /// <see cref="ArgumentException"/>. A delay the service asks for (<c>Retry-After</c>) takes precedence.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
+        public TimeSpan RetryDelay
+        {
+            get { return retryDelay ?? DefaultRetryDelay; }
+            set
+            {
+                CheckMilliseconds(value, "value", true);
+                retryDelay = value;
+            }
+        }
+
+        /// <summary>Upper bound of the delay between retries (60 seconds by default).</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
+        public TimeSpan MaxRetryDelay
+        {
+            get { return maxRetryDelay ?? DefaultMaxRetryDelay; }
+            set
+            {
+                CheckMilliseconds(value, "value", true);
+                maxRetryDelay = value;
+            }
+        }
+
+        /// <summary>
+        /// Path of a PEM file with extra trusted CA certificates, used in addition to the system store;
+        /// null (the default) for the system store only. An unreadable file makes the
+        /// <see cref="ChatClient"/> constructor throw <see cref="ArgumentException"/>.
+        /// </summary>
+        [AllowNull, MaybeNull]
+        public string CaFile { get; set; }
+
+        /// <summary>Application id added to the <c>User-Agent</c> header; null (the default) for none.</summary>
+        [AllowNull, MaybeNull]
+        public string ApplicationId { get; set; }
+
+        /// <summary>
+        /// Allows plain <c>http://</c> endpoints on hosts that are not loopback (false by default). The token
+        /// then travels unencrypted: use it only on networks you control. Loopback addresses are always allowed.
+        /// </summary>
+        public bool AllowInsecureHttp { get; set; }
+
+        /// <summary>
+        /// Called to obtain a new access token: when the current one is about to expire (under two minutes
+        /// left, or ten with <see cref="ProactiveRefresh"/>) and once after the service answers 401. It runs
+        /// on the thread making the call, one refresh at a time per client. Returning null or an expired
+        /// token, or throwing, makes that call fail with <see cref="AcsResult.Token"/>; an exception thrown
+        /// here becomes the <see cref="Exception.InnerException"/> of that <see cref="AcsChatException"/>.
+        /// Null (the default) for none.
+        /// </summary>
+        [AllowNull, MaybeNull]
+        public Func<string> TokenRefresher { get; set; }
+
+        /// <summary>
+        /// Refreshes the token once fewer than ten minutes of its life remain instead of two (false by
+        /// default). Only meaningful with a <see cref="TokenRefresher"/>.
+        /// </summary>
+        public bool ProactiveRefresh { get; set; }
+
+        private static void CheckMilliseconds(TimeSpan value, string paramName, bool zeroAllowed)
+        {
+            if (value < TimeSpan.Zero || (!zeroAllowed && value == TimeSpan.Zero))
+            {
+                throw new ArgumentOutOfRangeException(paramName, value, zeroAllowed ? "The time must not be negative." : "The time must be positive.");
+            }
+            if (Math.Ceiling(value.TotalMilliseconds) > uint.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(paramName, value, "The time must not exceed uint.MaxValue milliseconds.");
+            }
+        }
+
+        private static uint ToMilliseconds(TimeSpan value)
+        {
+            if (value == System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                return 0;
+            }
+            return (uint)Math.Ceiling(value.TotalMilliseconds);
+        }
+
+        /// <summary>Builds the native options object; the caller disposes it once the client exists.</summary>
+        internal ClientOptionsHandle ToNative()
+        {
+            ClientOptionsHandle native;
+            Ensure.Success(NativeMethods.acs_client_options_new(out native));
+            try
+            {
+                if (ApiVersion != null)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_api_version(native, Utf8.Encode(ApiVersion, "ApiVersion")), "ApiVersion");
+                }
+                if (timeout.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_timeout_ms(native, ToMilliseconds(timeout.Value)), "Timeout");
+                }
+                if (connectTimeout.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_connect_timeout_ms(native, ToMilliseconds(connectTimeout.Value)), "ConnectTimeout");
+                }
+                if (maxRetries.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_max_retries(native, (uint)maxRetries.Value), "MaxRetries");
+                }
+                if (retryDelay.HasValue || maxRetryDelay.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_retry_delay_ms(native, ToMilliseconds(RetryDelay), ToMilliseconds(MaxRetryDelay)), "RetryDelay");
+                }
+                if (ApplicationId != null)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_application_id(native, Utf8.Encode(ApplicationId, "ApplicationId")), "ApplicationId");
+                }
+                if (CaFile != null)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_ca_file(native, Utf8.Encode(CaFile, "CaFile")), "CaFile");
+                }
+                if (AllowInsecureHttp)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_allow_insecure_http(native, true), "AllowInsecureHttp");
+                }
+                if (ProactiveRefresh)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_proactive_refresh(native, true), "ProactiveRefresh");
+                }
+                Func<string> refresher = TokenRefresher;
+                if (refresher != null)
+                {
+                    TokenRefresherBridge.Attach(native, refresher);
+                }
+                return native;
+            }
+            catch
+            {
+                native.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Connects a managed <see cref="Func{String}"/> to <c>acs_client_options_set_token_refresher</c>.
+    /// The delegate travels as a <see cref="GCHandle"/> in <c>user_data</c>; the library calls
+    /// <see cref="FreeUserData"/> once the options and every client made from them are freed. The two
+    /// native entry points are static delegates held for the life of the process.
+    /// </summary>
+    internal static class TokenRefresherBridge
+    {
+        private static readonly NativeTokenRefresher RefreshCallback = Refresh;
+        private static readonly NativeUserDataFree FreeCallback = FreeUserData;
+        private static int liveCount;
+
+        /// <summary>Number of refresher handles the library still holds (for tests).</summary>
+        internal static int LiveCount { get { return Volatile.Read(ref liveCount); } }
+
+        internal static void Attach(ClientOptionsHandle native, Func<string> refresher)
+        {
+            GCHandle handle = GCHandle.Alloc(refresher);
+            Interlocked.Increment(ref liveCount);
+            AcsResult result = NativeMethods.acs_client_options_set_token_refresher(native, RefreshCallback, GCHandle.ToIntPtr(handle), FreeCallback);
+            if (result != AcsResult.Ok)
+            {
+                handle.Free();
+                Interlocked.Decrement(ref liveCount);
+                Ensure.Success(result, "TokenRefresher");
+            }
+        }
+
+        private static AcsResult Refresh(IntPtr userData, IntPtr sink)
+        {
+            try
+            {
+                Func<string> refresher = (Func<string>)GCHandle.FromIntPtr(userData).Target;
+                string token = refresher();
+                if (token == null)
+                {
+                    Ensure.RecordRefresherFailure(new InvalidOperationException("The token refresher returned null."));
+                    return AcsResult.Token;
+                }
+                return NativeMethods.acs_token_sink_set(sink, Utf8.Encode(token, "token"));
+            }
+            catch (Exception e)
+            {
+                Ensure.RecordRefresherFailure(e);
+                return AcsResult.Token;
+            }
+        }
+
+        private static void FreeUserData(IntPtr userData)
+        {
+            try
+            {
+                GCHandle.FromIntPtr(userData).Free();
+                Interlocked.Decrement(ref liveCount);
+            }
+            catch (Exception)
+            {
+                // Nothing may escape into native code.
+            }
+        }
+    }
+}
