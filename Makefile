@@ -2,12 +2,13 @@
 CARGO ?= cargo
 
 .PHONY: help build release demo test test-rust test-c test-python test-csharp test-sdk \
-        lint header clean
+        bench lint header clean
 
 help:
 	@echo "make demo      build, start the emulator, send through the C API (README)"
 	@echo "make test      every suite: Rust, C under valgrind, Python, C#, official SDK"
 	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk"
+	@echo "make bench     benchmarks against libcurl and the official Python SDK (benches/README.md)"
 	@echo "make lint      rustfmt --check and clippy -D warnings"
 	@echo "make header    regenerate include/acs_chat.h with the pinned cbindgen"
 	@echo "make release   optimized build: target/release/libacs_chat.{so,a}"
@@ -34,6 +35,9 @@ test-csharp:
 	scripts/test.sh csharp
 test-sdk:
 	scripts/test.sh sdk
+
+bench:
+	benches/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

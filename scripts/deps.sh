@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suites need on a fresh Debian machine, and nothing
-# that is already there: a C compiler, valgrind, curl, Python's venv, Mono.
+# that is already there: a C compiler, valgrind, curl, openssl, Python's venv, Mono.
 set -euo pipefail
 need=()
 command -v cc >/dev/null       || need+=(build-essential)
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v curl >/dev/null     || need+=(curl)
+command -v openssl >/dev/null  || need+=(openssl)
 command -v mcs >/dev/null      || need+=(mono-mcs)
 command -v mono >/dev/null     || need+=(mono-runtime)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
