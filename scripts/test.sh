@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Every suite, end to end against the emulator: Rust, C (under valgrind),
-# Python, C#, and the official Python SDK against the emulator.
+# Python, C#, the official Python SDK against the emulator, the examples of
+# every language, make install with pkg-config and CMake, and the wheel.
 #   scripts/test.sh            all suites
-#   scripts/test.sh c python   only those (rust c python csharp sdk)
+#   scripts/test.sh c python   only those (rust c python csharp sdk examples install wheel)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(rust c python csharp sdk)
+[ ${#suites[@]} -gt 0 ] || suites=(rust c python csharp sdk examples install wheel)
 
 "$root/scripts/deps.sh" || exit 1
 echo "== build"
@@ -30,6 +31,9 @@ for s in "${suites[@]}"; do
     python) run_suite python bindings/python/run_tests.sh ;;
     csharp) run_suite csharp bindings/csharp/run_tests.sh ;;
     sdk)    run_suite "official python sdk" tests/official_sdk/run.sh ;;
+    examples) run_suite examples tests/install/run_examples.sh ;;
+    install)  run_suite install tests/install/test_install.sh ;;
+    wheel)    run_suite wheel tests/install/test_wheel.sh ;;
     *) echo "unknown suite: $s" >&2; exit 2 ;;
   esac
 done

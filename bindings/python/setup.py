@@ -1,12 +1,21 @@
 """Build hooks: remember the source tree the package came from, so an installed copy finds the
-library built there; optionally bundle a built library (``ACS_CHAT_BUNDLE_LIBRARY=<path>``)."""
+library built there; optionally bundle a built library (``ACS_CHAT_BUNDLE_LIBRARY=<path>``), which
+makes the wheel platform-specific (``py3-none-<platform>``: any Python 3, this platform only)."""
 
 import os
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
+
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:  # setuptools < 70.1 takes it from the wheel package
+    try:
+        from wheel.bdist_wheel import bdist_wheel
+    except ImportError:
+        bdist_wheel = None
 
 
 def _source_root() -> "Path | None":
@@ -32,4 +41,24 @@ class BuildPy(build_py):
             shutil.copy2(bundle, package_dir / Path(bundle).name)
 
 
-setup(cmdclass={"build_py": BuildPy})
+class BundlingDistribution(Distribution):
+    def has_ext_modules(self) -> bool:
+        # A bundled native library makes the package platform-specific (installed to platlib).
+        return bool(os.environ.get("ACS_CHAT_BUNDLE_LIBRARY")) or super().has_ext_modules()
+
+
+cmdclass = {"build_py": BuildPy}
+
+if bdist_wheel is not None:
+
+    class BdistWheel(bdist_wheel):
+        def get_tag(self):
+            python, abi, platform = super().get_tag()
+            if os.environ.get("ACS_CHAT_BUNDLE_LIBRARY"):
+                # ctypes only: any Python 3 will do, but the bundled library fixes the platform.
+                return "py3", "none", platform
+            return python, abi, platform
+
+    cmdclass["bdist_wheel"] = BdistWheel
+
+setup(cmdclass=cmdclass, distclass=BundlingDistribution)

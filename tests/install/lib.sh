@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Helpers shared by the install tests; sourced, not run.
+# Sets: root (the repository), emulator (the acs-chat-emulator binary, built if missing).
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Installs the Debian packages for the commands named that are missing: need CMD:PACKAGE...
+need() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
+apt_install() {
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The emulator: $ACS_EMULATOR_BIN, else the debug or release build, else a debug build.
+find_emulator() {
+  emulator=${ACS_EMULATOR_BIN:-}
+  if [ -z "$emulator" ]; then
+    for emulator in "$root/target/debug/acs-chat-emulator" "$root/target/release/acs-chat-emulator" ""; do
+      [ -x "$emulator" ] && break
+    done
+  fi
+  if [ -z "$emulator" ]; then
+    (cd "$root" && cargo build --quiet -p acs-chat-emulator)
+    emulator=$root/target/debug/acs-chat-emulator
+  fi
+  export ACS_EMULATOR_BIN=$emulator
+}
+
+# Runs a command with a fresh emulator; the command sees ACS_EMULATOR_URL.
+with_emulator() {
+  "$root/scripts/with-emulator.sh" -- "$@"
+}
+
+# Sets ACS_ENDPOINT, ACS_TOKEN (a fresh emulator token) and ACS_THREAD_ID for one thread.
+use_thread() {
+  export ACS_ENDPOINT=$ACS_EMULATOR_URL ACS_THREAD_ID=$1
+  ACS_TOKEN=$(curl -fsS "$ACS_EMULATOR_URL/_emulator/token?expires_in=3600&user=8%3Aacs%3Aexample" |
+              python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  export ACS_TOKEN
+}
+
+# Checks that thread $1 holds one message with content $2, a typing notification and a read
+# receipt for that message, as the emulator's control API reports them.
+check_events() {
+  local thread=$1 content=$2 encoded
+  encoded=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$thread")
+  curl -fsS "$ACS_EMULATOR_URL/_emulator/threads/$encoded/events" | python3 -c '
+import json, sys
+thread, content = sys.argv[1], sys.argv[2]
+events = json.load(sys.stdin)["events"]
+ops = [e["op"] for e in events]
+messages = [e for e in events if e["op"] == "message"]
+receipts = [e for e in events if e["op"] == "readReceipt"]
+problems = []
+if len(messages) != 1 or messages[0].get("content") != content:
+    problems.append("expected one message %r" % content)
+if "typing" not in ops:
+    problems.append("no typing notification")
+if len(receipts) != 1 or not messages or receipts[0].get("chatMessageId") != messages[0].get("id"):
+    problems.append("no read receipt for the message")
+if problems:
+    sys.exit("%s: %s; events: %s" % (thread, ", ".join(problems), json.dumps(events)))
+print("  %s: %s (message id %s)" % (thread, " + ".join(ops), messages[0]["id"]))
+' "$thread" "$content"
+}
