@@ -7,12 +7,16 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
 .PHONY: help build release demo test test-rust test-c test-python test-csharp test-sdk \
-        bench lint header clean install uninstall wheel
+        test-sanitize fuzz soak fault-matrix bench lint header clean install uninstall wheel
 
 help:
 	@echo "make demo      build, start the emulator, send through the C API (README)"
-	@echo "make test      every suite: Rust, C under valgrind, Python, C#, official SDK"
-	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk"
+	@echo "make test      every suite: Rust, C under valgrind and ASan/UBSan, Python, C#,"
+	@echo "               official SDK, examples, install, wheel, short fuzz and soak runs"
+	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk | test-sanitize"
+	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 600) each"
+	@echo "make soak      16 threads for SOAK_SECONDS (default 600) with random faults"
+	@echo "make fault-matrix  rewrite tests/FAULT_MATRIX.md from the fault matrix test"
 	@echo "make bench     benchmarks against libcurl and the official Python SDK (benches/README.md)"
 	@echo "make lint      rustfmt --check and clippy -D warnings"
 	@echo "make header    regenerate include/acs_chat.h with the pinned cbindgen"
@@ -44,6 +48,19 @@ test-csharp:
 	scripts/test.sh csharp
 test-sdk:
 	scripts/test.sh sdk
+test-sanitize:
+	scripts/test.sh sanitize
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+SOAK_SECONDS ?= 600
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
+
+fault-matrix:
+	ACS_UPDATE_FAULT_MATRIX=1 $(CARGO) test -p acs_chat --test fault_matrix
 
 bench:
 	benches/run.sh
@@ -51,6 +68,9 @@ bench:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd fuzz && $(CARGO) fmt -- --check
+	cd soak && $(CARGO) fmt -- --check && \
+	  $(CARGO) clippy --target-dir ../target --all-targets -- -D warnings
 
 header:
 	ACS_UPDATE_HEADER=1 $(CARGO) test -p acs_chat --test header

@@ -458,7 +458,7 @@ impl ChatClient {
         self.call(Operation::ReadReceipt, thread_id, body).map(drop)
     }
 
-    fn url(&self, operation: Operation, thread_id: &str) -> Result<Url> {
+    pub(crate) fn url(&self, operation: Operation, thread_id: &str) -> Result<Url> {
         non_empty(thread_id, "thread_id")?;
         if thread_id == "." || thread_id == ".." {
             return Err(Error::InvalidArgument(

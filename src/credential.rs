@@ -9,7 +9,8 @@
 //! [`ON_DEMAND_WINDOW`] remains; proactively (opt-in) when under
 //! [`PROACTIVE_WINDOW`] remains, or at half the remaining life for a token
 //! that was already inside that window when installed; and once after a 401.
-//! One refresh runs at a time: callers that waited reuse its result. A
+//! One refresh runs at a time: callers that waited for it share its outcome,
+//! the new token or the failure, rather than running the refresher again. A
 //! refresher's token that has already expired is rejected. To rule out a hot
 //! loop on a refresher that hands out nearly-expired tokens, a call refreshes
 //! at most once before sending (plus once after a 401), and a still-valid
@@ -17,6 +18,7 @@
 //! refresh.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -184,6 +186,8 @@ pub(crate) struct CallRefreshState {
 #[derive(Default)]
 struct RefreshState {
     last_refresh: Option<Instant>,
+    /// Why the last finished refresh failed; `None` when it succeeded.
+    last_failure: Option<String>,
 }
 
 /// The token of one client, swapped atomically, with its optional refresher.
@@ -192,6 +196,9 @@ pub(crate) struct Credential {
     refresher: Option<Arc<dyn TokenRefresher>>,
     proactive: bool,
     single_flight: Mutex<RefreshState>,
+    /// Refreshes finished so far; read before waiting for `single_flight` to
+    /// tell whether a refresh ran meanwhile.
+    refreshes: AtomicU64,
 }
 
 impl Credential {
@@ -205,6 +212,7 @@ impl Credential {
             refresher,
             proactive,
             single_flight: Mutex::new(RefreshState::default()),
+            refreshes: AtomicU64::new(0),
         })
     }
 
@@ -236,6 +244,7 @@ impl Credential {
         if refresh_need(&observed, now, self.proactive, None) == RefreshNeed::None {
             return Ok(observed);
         }
+        let before = self.refreshes.load(Ordering::Acquire);
         let mut state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
         let latest = self.current();
         if !Arc::ptr_eq(&latest, &observed) && !latest.is_expired(now) {
@@ -248,7 +257,11 @@ impl Credential {
             return Ok(latest);
         }
         call.refreshed = true;
-        match self.run_refresher(refresher.as_ref(), &mut state) {
+        let outcome = match shared_failure(&state, before, self.refreshes.load(Ordering::Acquire)) {
+            Some(e) => Err(e),
+            None => self.run_refresher(refresher.as_ref(), &mut state),
+        };
+        match outcome {
             Ok(token) => Ok(token),
             Err(e) if need == RefreshNeed::Proactive => {
                 log_at!(
@@ -278,20 +291,33 @@ impl Credential {
         };
         call.refreshed_after_unauthorized = true;
         call.refreshed = true;
+        let before = self.refreshes.load(Ordering::Acquire);
         let mut state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
         let latest = self.current();
         if !Arc::ptr_eq(&latest, rejected) && !latest.is_expired(SystemTime::now()) {
             return Ok(latest);
         }
+        if let Some(e) = shared_failure(&state, before, self.refreshes.load(Ordering::Acquire)) {
+            return Err(e);
+        }
         self.run_refresher(refresher.as_ref(), &mut state)
     }
 
+    /// Runs the refresher, records its outcome for threads that waited on
+    /// it, and installs the new token.
     fn run_refresher(
         &self,
         refresher: &dyn TokenRefresher,
         state: &mut RefreshState,
     ) -> Result<Arc<AccessToken>> {
         state.last_refresh = Some(Instant::now());
+        let outcome = self.refresh_once(refresher);
+        state.last_failure = outcome.as_ref().err().map(ToString::to_string);
+        self.refreshes.fetch_add(1, Ordering::Release);
+        outcome
+    }
+
+    fn refresh_once(&self, refresher: &dyn TokenRefresher) -> Result<Arc<AccessToken>> {
         log_at!(LogLevel::Info, "refreshing the access token");
         let token = refresher
             .refresh()
@@ -313,6 +339,15 @@ impl Credential {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = parsed.clone();
         Ok(parsed)
     }
+}
+
+/// The failure of a refresh that finished while this thread waited for the
+/// lock (`before` and `after` are the refresh counts around the wait).
+fn shared_failure(state: &RefreshState, before: u64, after: u64) -> Option<Error> {
+    if after == before {
+        return None;
+    }
+    state.last_failure.clone().map(Error::Token)
 }
 
 #[cfg(test)]
@@ -438,6 +473,7 @@ pub(crate) mod tests {
             refresher: Some(failing),
             proactive: true,
             single_flight: Mutex::new(RefreshState::default()),
+            refreshes: AtomicU64::new(0),
         };
         let used = cred
             .token_for_call(&mut CallRefreshState::default())

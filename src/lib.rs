@@ -41,6 +41,10 @@ mod runtime;
 
 pub mod ffi;
 
+/// cbindgen:ignore
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use client::{
     ChatClient, ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_DELAY, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, MAX_APPLICATION_ID_LEN,

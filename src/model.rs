@@ -228,7 +228,8 @@ pub(crate) fn parse_error_body(body: &[u8]) -> Option<ServiceErrorBody> {
 pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
-    for c in text.trim().chars() {
+    let blank = |c: char| c.is_control() || c.is_whitespace();
+    for c in text.trim_matches(blank).chars() {
         if c.is_control() || c.is_whitespace() {
             if !space {
                 out.push(' ');
@@ -376,5 +377,7 @@ mod tests {
     #[test]
     fn one_line_collapses_breaks() {
         assert_eq!(one_line(" a\r\n\tb  c \n"), "a b c");
+        // Control characters that are not whitespace (DEL, NUL) are trimmed too.
+        assert_eq!(one_line("\u{7f}\u{7f}T\u{7f}w\0"), "T w");
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
 use hyper::http::request::Parts;
@@ -19,6 +19,8 @@ use crate::state::{Event, EventKind, Fault, FaultAction, Op, RequestEntry, Share
 
 /// Largest request body accepted.
 pub(crate) const MAX_BODY: usize = 1 << 20;
+/// Largest refused body read to its end before the 413 is sent.
+const DRAIN_LIMIT: u64 = 64 << 20;
 /// Time a client has to send the whole body once the head has arrived.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Size of an "oversize" fault body.
@@ -101,19 +103,52 @@ pub(crate) enum BodyError {
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY`] bytes without buffering them.
+///
+/// A body whose declared length is over the cap but at most [`DRAIN_LIMIT`]
+/// is read and discarded before the refusal, so that a client still uploading
+/// it reads the 413 instead of a reset connection. A larger declared length,
+/// or a chunked body that grows past the cap, is refused at once and the
+/// connection closed.
 pub(crate) async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, BodyError> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return Err(BodyError::TooLarge);
     }
-    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await {
-        Err(_) => Err(BodyError::TimedOut),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-        Ok(Err(_)) => Err(BodyError::Broken),
+    let read = async move {
+        let mut body = body;
+        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+            drain(&mut body).await;
+            return Err(BodyError::TooLarge);
+        }
+        let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| BodyError::Broken)?;
+            let Some(data) = frame.data_ref() else {
+                continue;
+            };
+            if buf.len() + data.len() > MAX_BODY {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(data);
+        }
+        Ok(Bytes::from(buf))
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
+}
+
+/// Reads and drops a refused body, up to [`DRAIN_LIMIT`] bytes.
+async fn drain(body: &mut Incoming) {
+    let mut seen = 0u64;
+    while seen <= DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
     }
 }
 

@@ -173,6 +173,28 @@ fn oversized_chunked_upload_is_refused_while_reading() {
 }
 
 #[test]
+fn oversized_declared_body_is_read_before_the_413_and_the_connection_kept() {
+    let emu = start();
+    let url = emu.url();
+    let tok = token(&url);
+    let mut s = connect(&emu);
+    let big = vec![b' '; 10 << 20];
+    write!(s, "POST /chat/threads/drain/messages?api-version=2024-03-07 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", big.len()).unwrap();
+    // The whole upload goes through: the server reads what it refuses.
+    s.write_all(&big).unwrap();
+    let mut head = vec![0u8; 4096];
+    let n = s.read(&mut head).unwrap();
+    let answer = String::from_utf8_lossy(&head[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // The same connection then serves the next request.
+    let body = r#"{"content":"after"}"#;
+    write!(s, "POST /chat/threads/drain/messages?api-version=2024-03-07 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let rest = read_all(&mut s);
+    assert!(rest.contains("HTTP/1.1 201"), "{rest}");
+    assert_eq!(events(&url, "drain").len(), 1);
+}
+
+#[test]
 fn slow_clients_are_cut_off_by_the_header_timeout() {
     let emu =
         Emulator::start_with_header_timeout(EmulatorConfig::default(), Duration::from_millis(300))
