@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use once_cell::sync::Lazy;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::HeaderValue;
 use reqwest::Url;
 
 use crate::credential::{Credential, TokenRefresher};
@@ -294,6 +295,11 @@ pub(crate) fn validate_endpoint(endpoint: &str, allow_insecure_http: bool) -> Re
     Ok(url)
 }
 
+/// The User-Agent without an application id, shared by every client.
+static DEFAULT_USER_AGENT: Lazy<HeaderValue> = Lazy::new(|| {
+    HeaderValue::try_from(user_agent(None)).expect("the User-Agent is printable ASCII")
+});
+
 fn user_agent(application_id: Option<&str>) -> String {
     let base = format!(
         "azsdk-c-acs-chat/{} ({}; {})",
@@ -321,6 +327,36 @@ struct ClientInner {
     query: String,
     pipeline: Pipeline,
     credential: Credential,
+    /// The last URL built per operation, as calls usually repeat a thread.
+    recent_urls: [RecentUrl; 3],
+}
+
+/// One cached request URL with the thread id it was built for. Empty until
+/// the first call; never waited on (a busy slot just builds the URL).
+#[derive(Default)]
+struct RecentUrl(Mutex<Option<Box<UrlFor>>>);
+
+/// A request URL and the thread id it was built for.
+struct UrlFor {
+    thread_id: Box<str>,
+    url: Url,
+}
+
+impl RecentUrl {
+    fn get(&self, thread_id: &str) -> Option<Url> {
+        let slot = self.0.try_lock().ok()?;
+        let cached = slot.as_deref()?;
+        (*cached.thread_id == *thread_id).then(|| cached.url.clone())
+    }
+
+    fn put(&self, thread_id: &str, url: &Url) {
+        if let Ok(mut slot) = self.0.try_lock() {
+            *slot = Some(Box::new(UrlFor {
+                thread_id: thread_id.into(),
+                url: url.clone(),
+            }));
+        }
+    }
 }
 
 /// A client for one ACS endpoint and identity.
@@ -372,14 +408,12 @@ impl ChatClient {
             ca_file,
             connect_timeout: options.connect_timeout,
         })?;
-        let mut base_headers = HeaderMap::new();
-        base_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        base_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let ua =
-            HeaderValue::try_from(user_agent(options.application_id.as_deref())).map_err(|_| {
+        let user_agent = match options.application_id.as_deref() {
+            None => DEFAULT_USER_AGENT.clone(),
+            Some(app) => HeaderValue::try_from(user_agent(Some(app))).map_err(|_| {
                 Error::InvalidArgument("application_id is not a valid header value".into())
-            })?;
-        base_headers.insert(USER_AGENT, ua);
+            })?,
+        };
         let endpoint = url.as_str().trim_end_matches('/').to_owned();
         log_at!(LogLevel::Info, "client created for {endpoint}");
         Ok(ChatClient {
@@ -389,7 +423,7 @@ impl ChatClient {
                 endpoint,
                 pipeline: Pipeline {
                     http,
-                    base_headers,
+                    user_agent,
                     per_try_timeout: options.timeout,
                     retry: RetryPolicy {
                         max_retries: options.max_retries,
@@ -398,6 +432,7 @@ impl ChatClient {
                     },
                 },
                 credential,
+                recent_urls: Default::default(),
             }),
         })
     }
@@ -438,7 +473,7 @@ impl ChatClient {
                 ),
                 http_status: response.status.as_u16(),
                 service_code: String::new(),
-                request_id: response.request_id,
+                request_id: response.request_id(),
                 retry_after: None,
                 may_have_been_delivered: true,
             }))
@@ -465,6 +500,10 @@ impl ChatClient {
                 "thread_id must not be '.' or '..'".into(),
             ));
         }
+        let recent = &self.inner.recent_urls[operation as usize];
+        if let Some(url) = recent.get(thread_id) {
+            return Ok(url);
+        }
         let text = format!(
             "{}{}/{}{}",
             self.inner.threads_base,
@@ -472,7 +511,9 @@ impl ChatClient {
             operation.path_segment(),
             self.inner.query
         );
-        Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))
+        let url = Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))?;
+        recent.put(thread_id, &url);
+        Ok(url)
     }
 
     fn call(
@@ -534,6 +575,27 @@ mod tests {
             c.url(Operation::Typing, "...").unwrap().path(),
             "/chat/threads/.../typing"
         );
+    }
+
+    #[test]
+    fn cached_urls_follow_the_thread_id() {
+        let c = client("https://x.communication.azure.com");
+        let path = |op, id| c.url(op, id).unwrap().path().to_owned();
+        for _ in 0..2 {
+            assert_eq!(path(Operation::Typing, "a"), "/chat/threads/a/typing");
+            assert_eq!(path(Operation::Typing, "a"), "/chat/threads/a/typing");
+            assert_eq!(
+                path(Operation::SendMessage, "a"),
+                "/chat/threads/a/messages"
+            );
+            assert_eq!(path(Operation::Typing, "b"), "/chat/threads/b/typing");
+            assert_eq!(path(Operation::Typing, "a/"), "/chat/threads/a%2F/typing");
+            assert_eq!(
+                path(Operation::ReadReceipt, "a"),
+                "/chat/threads/a/readReceipts"
+            );
+        }
+        assert!(c.url(Operation::Typing, "").is_err());
     }
 
     #[test]

@@ -85,9 +85,9 @@ pub fn jwt_expiry(token: &str) -> Result<SystemTime> {
     Ok(UNIX_EPOCH + Duration::from_secs_f64(exp))
 }
 
-/// A validated token with its precomputed `Authorization` header value.
+/// A validated token, kept once: as its precomputed `Authorization` header
+/// value (`Bearer <token>`).
 pub(crate) struct AccessToken {
-    secret: String,
     header: HeaderValue,
     expires_on: SystemTime,
     refresh_after: SystemTime,
@@ -106,7 +106,11 @@ impl AccessToken {
     /// Validates `token` as a JWT and prepares its header value.
     pub(crate) fn parse(token: &str, now: SystemTime) -> Result<AccessToken> {
         let expires_on = jwt_expiry(token)?;
-        let mut header = HeaderValue::try_from(format!("Bearer {token}"))
+        // Exactly sized, so the header value keeps no spare capacity.
+        let mut bearer = String::with_capacity("Bearer ".len() + token.len());
+        bearer.push_str("Bearer ");
+        bearer.push_str(token);
+        let mut header = HeaderValue::try_from(bearer)
             .map_err(|_| Error::Token("the token is not a JWT: invalid characters".into()))?;
         header.set_sensitive(true);
         let remaining = expires_on.duration_since(now).unwrap_or_default();
@@ -116,7 +120,6 @@ impl AccessToken {
             now + remaining / 2
         };
         Ok(AccessToken {
-            secret: token.to_owned(),
             header,
             expires_on,
             refresh_after,
@@ -132,12 +135,21 @@ impl AccessToken {
         self.expires_on <= now
     }
 
+    /// The token itself.
+    fn secret(&self) -> &str {
+        // Built from "Bearer " + a str, so always valid UTF-8.
+        std::str::from_utf8(self.header.as_bytes())
+            .unwrap_or_default()
+            .trim_start_matches("Bearer ")
+    }
+
     /// `text` with every occurrence of the token replaced by `REDACTED`.
     pub(crate) fn redact(&self, text: &str) -> String {
-        if self.secret.is_empty() || !text.contains(&self.secret) {
+        let secret = self.secret();
+        if secret.is_empty() || !text.contains(secret) {
             text.to_owned()
         } else {
-            text.replace(&self.secret, "REDACTED")
+            text.replace(secret, "REDACTED")
         }
     }
 }

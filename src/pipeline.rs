@@ -9,7 +9,9 @@ use std::error::Error as StdError;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+};
 use reqwest::{Method, StatusCode, Url};
 
 use crate::credential::{AccessToken, CallRefreshState, Credential};
@@ -130,14 +132,25 @@ pub(crate) struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
-    pub request_id: String,
+    /// The `x-ms-client-request-id` the call sent.
+    client_request_id: HeaderValue,
 }
 
-/// Everything fixed for a client: the HTTP client and the static headers.
+impl Response {
+    /// The id to quote for this answer: the service's (`MS-CV`,
+    /// `x-ms-request-id`) or else the one the call sent.
+    pub(crate) fn request_id(&self) -> String {
+        request_id(
+            &self.headers,
+            self.client_request_id.to_str().unwrap_or_default(),
+        )
+    }
+}
+
+/// Everything fixed for a client: the HTTP client and its settings.
 pub(crate) struct Pipeline {
     pub http: reqwest::Client,
-    /// Content-Type, Accept and User-Agent.
-    pub base_headers: HeaderMap,
+    pub user_agent: HeaderValue,
     pub per_try_timeout: Option<Duration>,
     pub retry: RetryPolicy,
 }
@@ -165,6 +178,7 @@ enum Step {
 struct AttemptContext<'a> {
     call: &'a Call<'a>,
     token: &'a AccessToken,
+    crid_header: &'a HeaderValue,
     client_request_id: &'a str,
 }
 
@@ -312,6 +326,16 @@ async fn attempt(
     }
 }
 
+/// A fresh random (version 4) UUID for `x-ms-client-request-id`. It only
+/// correlates logs, so the thread-local generator of `fastrand` is enough and
+/// saves a system call per call.
+fn new_client_request_id() -> HeaderValue {
+    let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = uuid.hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(text).expect("a UUID is a valid header value")
+}
+
 fn request_id(headers: &HeaderMap, ours: &str) -> String {
     ["ms-cv", "x-ms-request-id"]
         .iter()
@@ -332,9 +356,8 @@ fn status_text(status: StatusCode) -> String {
 impl Pipeline {
     /// Runs a call to completion: a 2xx answer, or the error after retries.
     pub(crate) fn execute(&self, call: Call<'_>) -> Result<Response> {
-        let client_request_id = uuid::Uuid::new_v4().to_string();
-        let crid_header = HeaderValue::try_from(client_request_id.as_str())
-            .map_err(|_| Error::Internal("request id header".into()))?;
+        let crid_header = new_client_request_id();
+        let client_request_id = crid_header.to_str().unwrap_or_default();
         let mut refresh = CallRefreshState::default();
         let mut token = call.credential.token_for_call(&mut refresh)?;
         let mut retries = 0u32;
@@ -356,7 +379,8 @@ impl Pipeline {
             let context = AttemptContext {
                 call: &call,
                 token: &token,
-                client_request_id: &client_request_id,
+                crid_header: &crid_header,
+                client_request_id,
             };
             let (error, headers) = match self.classify(outcome, &context) {
                 Step::Done(response) => return Ok(response),
@@ -388,10 +412,10 @@ impl Pipeline {
         let operation = context.call.operation;
         match outcome {
             Ok(raw) if raw.status.is_success() => Step::Done(Response {
-                request_id: request_id(&raw.headers, context.client_request_id),
                 status: raw.status,
                 headers: raw.headers,
                 body: raw.body,
+                client_request_id: context.crid_header.clone(),
             }),
             Ok(raw) if raw.status.is_redirection() => {
                 let message = format!(
@@ -473,7 +497,10 @@ impl Pipeline {
     ) -> reqwest::Request {
         let mut request = reqwest::Request::new(Method::POST, call.url.clone());
         let headers = request.headers_mut();
-        *headers = self.base_headers.clone();
+        headers.reserve(5);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(AUTHORIZATION, token.header().clone());
         headers.insert(CLIENT_REQUEST_ID.clone(), crid.clone());
         *request.body_mut() = Some(reqwest::Body::from(call.body.clone()));

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use once_cell::sync::Lazy;
@@ -60,6 +60,40 @@ pub(crate) fn http_client(settings: &TlsSettings) -> Result<reqwest::Client> {
     Ok(client)
 }
 
+/// TLS 1.2 and 1.3 with the ring provider, server certificates checked by the
+/// platform verifier against the system roots plus those of `ca_file`.
+fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = match &settings.ca_file {
+        None => rustls_platform_verifier::Verifier::new(provider.clone())
+            .map_err(|e| Error::Internal(format!("the TLS verifier could not be built: {e}")))?,
+        Some((path, pem)) => {
+            let bad = |why: String| {
+                Error::InvalidArgument(format!("ca_file {} cannot be used: {why}", path.display()))
+            };
+            let certs = CertificateDer::pem_slice_iter(pem)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("it holds no PEM certificate".into()));
+            }
+            rustls_platform_verifier::Verifier::new_with_extra_roots(certs, provider.clone())
+                .map_err(|e| bad(e.to_string()))?
+        }
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(format!("TLS settings: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 fn build_client(settings: &TlsSettings) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .http1_only()
@@ -67,16 +101,7 @@ fn build_client(settings: &TlsSettings) -> Result<reqwest::Client> {
         .connect_timeout(settings.connect_timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(60));
-    if let Some((path, pem)) = &settings.ca_file {
-        let bad = |why: String| {
-            Error::InvalidArgument(format!("ca_file {} cannot be used: {why}", path.display()))
-        };
-        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(bad("it holds no PEM certificate".into()));
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
+    builder = builder.tls_backend_preconfigured(tls_config(settings)?);
     // Building may need the runtime's context (timers, DNS) in some configurations.
     let _guard = match &*RUNTIME {
         Ok(runtime) => Some(runtime.enter()),

@@ -23,7 +23,7 @@ pub(crate) struct ServeOptions {
     pub header_timeout: Duration,
 }
 
-/// Reads the PEM certificate chain and key into a TLS acceptor using the aws-lc-rs provider.
+/// Reads the PEM certificate chain and key into a TLS acceptor using the ring provider.
 pub(crate) fn load_tls(files: &TlsFiles) -> io::Result<TlsAcceptor> {
     let invalid = |what: &str, path: &std::path::Path, e: &dyn std::fmt::Display| {
         io::Error::new(
@@ -44,7 +44,7 @@ pub(crate) fn load_tls(files: &TlsFiles) -> io::Result<TlsAcceptor> {
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| invalid("cannot read private key file", &files.key, &e))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| io::Error::other(e.to_string()))?

@@ -309,6 +309,7 @@ fn delay_alone_delays_normal_handling_and_delay_with_status_delays_the_fault() {
 
     // A client that gives up early leaves the emulator healthy.
     add_fault(&url, json!({"threadId": "d", "delayMs": 2000}));
+    install_crypto();
     let impatient = reqwest::blocking::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(200))

@@ -61,6 +61,7 @@ fn make_certs(name: &str) -> TestCerts {
 }
 
 fn tls_client(ca_pem: &str) -> reqwest::blocking::Client {
+    install_crypto();
     reqwest::blocking::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(20))

@@ -22,7 +22,13 @@ pub fn start_without_limits() -> Emulator {
     .expect("emulator starts")
 }
 
+/// Makes ring the process's TLS provider, as reqwest is built here without one.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn client() -> Client {
+    install_crypto();
     Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(20))
