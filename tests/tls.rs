@@ -20,13 +20,17 @@ fn write(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn start_tls() -> TlsEnv {
-    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+/// A TLS emulator whose self-signed certificate is for `names`.
+fn start_tls_for(names: &[&str], prefix: &str) -> TlsEnv {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let server = rcgen::generate_simple_self_signed(names.clone()).unwrap();
     let other = rcgen::generate_simple_self_signed(names).unwrap();
-    let cert = write("cert.pem", &server.cert.pem());
-    let key = write("key.pem", &server.signing_key.serialize_pem());
-    let other_ca = write("other.pem", &other.cert.pem());
+    let cert = write(&format!("{prefix}cert.pem"), &server.cert.pem());
+    let key = write(
+        &format!("{prefix}key.pem"),
+        &server.signing_key.serialize_pem(),
+    );
+    let other_ca = write(&format!("{prefix}other.pem"), &other.cert.pem());
     let config = EmulatorConfig {
         tls: Some(TlsFiles {
             cert: cert.clone(),
@@ -93,6 +97,30 @@ fn https_with_ca_file() {
     let by_name = url.replace("127.0.0.1", "localhost");
     let c = ChatClient::new(&by_name, &token, &trusted).unwrap();
     c.send_read_receipt("t", &id).unwrap();
+}
+
+fn start_tls() -> TlsEnv {
+    start_tls_for(&["localhost", "127.0.0.1"], "")
+}
+
+#[test]
+fn a_trusted_certificate_for_another_name_is_refused() {
+    let env = start_tls_for(&["chat.example"], "other-name-");
+    let mut options = ClientOptions::new();
+    options.set_max_retries(0).unwrap();
+    options.set_ca_file(&env.ca).unwrap();
+    for url in [
+        env.emulator.url(),
+        env.emulator.url().replace("127.0.0.1", "localhost"),
+    ] {
+        let c = ChatClient::new(&url, &token(), &options).unwrap();
+        let err = c.send_typing("t", None).unwrap_err();
+        assert_eq!(err.result_code(), ResultCode::Connect, "{url}: {err}");
+        assert!(
+            err.to_string().contains("certificate"),
+            "the error names the certificate problem: {err}"
+        );
+    }
 }
 
 #[test]
