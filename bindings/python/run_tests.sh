@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the Python binding's test suite against target/debug (library and emulator).
-# Creates or reuses a virtualenv at <repo>/target/py-venv. Extra arguments go to pytest.
+# Runs the Python binding's test suite against target/debug (library and emulator), then
+# type-checks the package with mypy --strict. Creates or reuses a virtualenv at
+# <repo>/target/py-venv. Extra arguments go to pytest (and skip the type check).
 # ACS_SKIP_CARGO_BUILD=1 skips `cargo build`; PYTHON picks the interpreter (default python3).
 set -euo pipefail
 
@@ -17,8 +18,8 @@ if [[ ! -x "$venv/bin/python" ]]; then
     mkdir -p "$repo/target"
     "$python" -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import pytest" 2>/dev/null; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7"
+if ! "$venv/bin/python" -c "import pytest, mypy" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" "mypy>=1.10"
 fi
 
 export ACS_CHAT_LIBRARY="${ACS_CHAT_LIBRARY:-$repo/target/debug/libacs_chat.so}"
@@ -27,4 +28,7 @@ export PYTHONPATH="$here/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 
 cd "$here"
-exec "$venv/bin/python" -m pytest -p no:cacheprovider "$@" tests
+"$venv/bin/python" -m pytest -p no:cacheprovider "$@" tests
+if [[ $# -eq 0 ]]; then
+    "$venv/bin/python" -m mypy --strict --no-incremental src/acs_chat
+fi

@@ -215,6 +215,16 @@ def test_free_functions_accept_null():
     _ffi.acs_string_free(None)
 
 
+def test_raw_twins_call_the_declared_functions_without_conversions():
+    for name in ("acs_client_set_token", "acs_send_message", "acs_send_typing", "acs_send_read_receipt", "acs_string_free"):
+        declared = getattr(_ffi, name)
+        raw = getattr(_ffi, "raw_" + name[len("acs_") :])
+        assert raw is not declared, name
+        assert ctypes.cast(raw, ctypes.c_void_p).value == ctypes.cast(declared, ctypes.c_void_p).value, name
+        assert raw.restype is declared.restype, name
+        assert raw.argtypes is None and raw.errcheck is None, name
+
+
 # library lookup, without loading anything
 
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import math
 import os
-import threading
-from ctypes import byref
-from typing import Any, Callable, List, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from ctypes import byref, c_char_p
 
 from . import _ffi
 from ._errors import TokenError
 from ._managed import Managed
 from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
-TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
-TokenRefresher = Callable[[], TokenLike]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Optional, Tuple, Union
+
+    TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
+    TokenRefresher = Callable[[], TokenLike]
+
+_TEXT = ChatMessageType.TEXT
+_raw_send_message = _ffi.raw_send_message
+_raw_send_typing = _ffi.raw_send_typing
+_raw_send_read_receipt = _ffi.raw_send_read_receipt
+_raw_string_free = _ffi.raw_string_free
 
 _MAX_U32 = 2**32 - 1
 MAX_RETRIES = 10
@@ -43,6 +51,8 @@ def _token_text(value: object, name: str) -> bytes:
 
 
 def _seconds_to_ms(value: object, name: str, *, allow_zero: bool, allow_infinite: bool = False) -> int:
+    import math
+
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
     seconds = float(value)
@@ -82,6 +92,8 @@ class _Refresher:
     """
 
     def __init__(self, refresher: TokenRefresher) -> None:
+        import threading
+
         self._refresher = refresher
         self._local = threading.local()
         self.callback = _ffi.acs_token_refresher(self._invoke)
@@ -107,6 +119,7 @@ class _Refresher:
         if exc is None:
             return err
         if not isinstance(exc, Exception):
+            exc.__context__ = err
             exc.__suppress_context__ = True
             return exc
         # The library only knows the callback reported failure; the exception says why.
@@ -116,7 +129,7 @@ class _Refresher:
         return err
 
 
-class ChatClient(Managed[Any]):
+class ChatClient(Managed):
     """A client for one Azure Communication Services endpoint, as one user (the token's).
 
     Thread-safe: share one client across threads; each call blocks its thread only, with the
@@ -205,6 +218,8 @@ class ChatClient(Managed[Any]):
         self._endpoint = endpoint
         self._refresher = refresher
         super().__init__(handle, _ffi.acs_client_free, keep_alive=refresher)
+        if refresher is not None:
+            self._before_call = refresher.forget
 
     @staticmethod
     def _settings(
@@ -274,21 +289,14 @@ class ChatClient(Managed[Any]):
 
     def set_token(self, token: TokenLike) -> None:
         """Replace the token used by every later call (atomic; safe while calls run)."""
-        self._call(_ffi.acs_client_set_token, _token_text(token, "token"))
+        self._invoke(_ffi.raw_client_set_token, _token_text(token, "token"))
 
-    def _call(self, func: Callable[..., Any], *args: Any) -> None:
-        handle = self._acquire()
+    def _failure(self, result: int) -> BaseException:
+        err = _ffi.last_error(result)
         refresher = self._refresher
-        try:
-            if refresher is not None:
-                refresher.forget()
-            func(handle, *args)
-        except TokenError as err:
-            if refresher is None:
-                raise
-            raise refresher.explain(err)
-        finally:
-            self._release_use()
+        if refresher is not None and isinstance(err, TokenError):
+            return refresher.explain(err)
+        return err
 
     def _send_message(
         self,
@@ -297,11 +305,13 @@ class ChatClient(Managed[Any]):
         message_type: ChatMessageType,
         sender_display_name: Optional[bytes],
         metadata: List[Tuple[bytes, bytes]],
-    ) -> str:
-        out = _ffi.owned_string_p()
-        if message_type is ChatMessageType.TEXT and sender_display_name is None and not metadata:
-            self._call(_ffi.acs_send_message, thread_id, content, None, byref(out))
-            return _ffi.take_string(out)
+        out: c_char_p,
+    ) -> None:
+        """Send with message options built for the call (none when all are defaults); the new
+        message's id, to be freed with ``raw_string_free``, is stored in ``out``."""
+        if message_type is _TEXT and sender_display_name is None and not metadata:
+            self._invoke(_raw_send_message, thread_id, content, None, byref(out))
+            return
         options = _ffi.acs_message_options_p()
         _ffi.acs_message_options_new(byref(options))
         try:
@@ -311,10 +321,9 @@ class ChatClient(Managed[Any]):
                 _ffi.acs_message_options_set_sender_display_name(options, sender_display_name)
             for key, value in metadata:
                 _ffi.acs_message_options_add_metadata(options, key, value)
-            self._call(_ffi.acs_send_message, thread_id, content, options, byref(out))
+            self._invoke(_raw_send_message, thread_id, content, options, byref(out))
         finally:
             _ffi.acs_message_options_free(options)
-        return _ffi.take_string(out)
 
 
 def _metadata(metadata: Optional[Mapping[str, str]]) -> List[Tuple[bytes, bytes]]:
@@ -359,17 +368,25 @@ class ChatThreadClient:
         :class:`ServiceResponseError` with ``may_have_been_delivered`` True.
         """
         content_bytes = _text(content, "content")
-        message_type = parse_message_type(chat_message_type)
-        name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
-        pairs = _metadata(metadata)
-        message_id = self._client._send_message(self._thread_id_bytes, content_bytes, message_type, name, pairs)
-        return SendChatMessageResult(id=message_id)
+        out = c_char_p()
+        if chat_message_type is _TEXT and sender_display_name is None and metadata is None:
+            self._client._invoke(_raw_send_message, self._thread_id_bytes, content_bytes, None, byref(out))
+        else:
+            message_type = parse_message_type(chat_message_type)
+            name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
+            pairs = _metadata(metadata)
+            self._client._send_message(self._thread_id_bytes, content_bytes, message_type, name, pairs, out)
+        try:
+            message_id = (out.value or b"").decode("utf-8")
+        finally:
+            _raw_string_free(out)
+        return SendChatMessageResult(message_id)
 
     def send_typing_notification(self, *, sender_display_name: Optional[str] = None) -> None:
         """Tell the thread's participants that this user is typing."""
         name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
-        self._client._call(_ffi.acs_send_typing, self._thread_id_bytes, name)
+        self._client._invoke(_raw_send_typing, self._thread_id_bytes, name)
 
     def send_read_receipt(self, message_id: str) -> None:
         """Mark the message ``message_id`` (and those before it) as read by this user."""
-        self._client._call(_ffi.acs_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))
+        self._client._invoke(_raw_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))

@@ -22,7 +22,9 @@ its ``status_code`` is None since no request was answered. ``InsecureEndpointErr
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Type
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple, Type
 
 RESULT_NAMES: Dict[int, str] = {
     0: "ACS_RESULT_OK",

@@ -4,11 +4,21 @@ Every function is declared with ``argtypes``, ``restype`` and ``errcheck``. Func
 ``acs_result`` raise the matching :class:`acs_chat.AcsChatError` subclass on failure, filled from
 the thread-local last error right after the call, on the calling thread. Handles are typed
 pointers to opaque structures. ``ctypes.CDLL`` releases the GIL for the duration of each call.
+
+The per-call operations also have ``raw_*`` twins for the clients' hot path: separate function
+objects with only a ``restype``, so a call skips the per-argument ``from_param`` conversion and
+the ``errcheck`` callback. Without ``argtypes`` ctypes passes ``bytes`` as ``const char *``,
+``None`` as ``NULL``, and pointer instances and ``byref()`` results as the pointers they hold, so
+callers pass nothing else (no ``int``, no ``str``), and check the returned ``acs_result``
+themselves: a value other than ``ACS_RESULT_OK`` becomes :func:`last_error`, read on the same
+thread before any other call. ``raw_send_message`` takes ``byref()`` of a ``c_char_p`` for the new
+message id, which goes back to ``raw_string_free`` as that ``c_char_p``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -22,12 +32,14 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from pathlib import Path
-from typing import Any, Callable, Dict, Optional
 
 from . import _errors, _library
 
-lib, library_path = _library.load(Path(__file__).resolve().parent)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional
+
+lib, library_path = _library.load(os.path.dirname(os.path.realpath(__file__)))
 
 
 class acs_client(Structure):
@@ -253,9 +265,15 @@ def version() -> str:
     return text.decode("ascii")
 
 
-def take_string(ptr: Any) -> str:
-    """Copy a library-allocated string and free it."""
-    try:
-        return ctypes.string_at(ptr).decode("utf-8")
-    finally:
-        lib.acs_string_free(ptr)
+def _raw(name: str, restype: Any) -> Any:
+    """A second function object for ``name`` with ``restype`` only (see the module docstring)."""
+    func = lib[name]
+    func.restype = restype
+    return func
+
+
+raw_client_set_token: Any = _raw("acs_client_set_token", acs_result)
+raw_send_message: Any = _raw("acs_send_message", acs_result)
+raw_send_typing: Any = _raw("acs_send_typing", acs_result)
+raw_send_read_receipt: Any = _raw("acs_send_read_receipt", acs_result)
+raw_string_free: Any = _raw("acs_string_free", None)

@@ -11,16 +11,24 @@ Search order:
 4. The system: ``ctypes.util.find_library("acs_chat")``.
 
 When nothing loads, ``ImportError`` names every path tried and why each failed.
+
+Paths are handled as strings with :mod:`os.path`; :mod:`pathlib` and :mod:`ctypes.util` are
+imported only by :func:`search_paths` and by the last step, so that the usual import loads
+neither.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
-from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Callable, List, Mapping, Optional, Tuple, Union
+
+    StrPath = Union[str, "os.PathLike[str]"]
 
 LIBRARY_ENV = "ACS_CHAT_LIBRARY"
 SOURCE_ROOT_FILE = "_source_root.txt"
@@ -35,16 +43,16 @@ def library_file_name(platform: str = sys.platform) -> str:
     return "libacs_chat.so"
 
 
-def _build_outputs(root: Path, name: str) -> List[Path]:
+def _build_outputs(root: str, name: str) -> List[str]:
     """``root/target/{release,debug}/name``, the newer existing file first."""
-    paths = [root / "target" / "release" / name, root / "target" / "debug" / name]
-    return _newest_first(paths)
+    target = os.path.join(root, "target")
+    return _newest_first([os.path.join(target, "release", name), os.path.join(target, "debug", name)])
 
 
-def _newest_first(paths: List[Path]) -> List[Path]:
-    def mtime(path: Path) -> float:
+def _newest_first(paths: List[str]) -> List[str]:
+    def mtime(path: str) -> float:
         try:
-            return path.stat().st_mtime
+            return os.stat(path).st_mtime
         except OSError:
             return float("-inf")
 
@@ -52,52 +60,75 @@ def _newest_first(paths: List[Path]) -> List[Path]:
     return sorted(paths, key=mtime, reverse=True)
 
 
-def _recorded_source_root(package_dir: Path) -> Optional[Path]:
+def _recorded_source_root(package_dir: str) -> Optional[str]:
     try:
-        text = (package_dir / SOURCE_ROOT_FILE).read_text(encoding="utf-8").strip()
+        with open(os.path.join(package_dir, SOURCE_ROOT_FILE), encoding="utf-8") as file:
+            text = file.read().strip()
     except OSError:
         return None
-    return Path(text) if text else None
+    return text or None
 
 
-def search_paths(
-    package_dir: Path,
-    environ: Mapping[str, str] = os.environ,
-    name: Optional[str] = None,
-) -> List[Path]:
+def _directory_and_parents(start: str) -> List[str]:
+    """``start`` and each directory above it, up to the root (or the top of a relative path)."""
+    found = [start]
+    while True:
+        parent = os.path.dirname(start)
+        if parent == start:
+            return found
+        found.append(parent)
+        start = parent
+
+
+def _candidates(package_dir: StrPath, environ: Mapping[str, str], name: Optional[str]) -> List[str]:
     """Files tried in steps 2 and 3 of the search order, in order, without duplicates."""
     name = name or library_file_name()
-    found: List[Path] = [package_dir / name]
+    package = os.fspath(package_dir)
+    found: List[str] = [os.path.join(package, name)]
 
     target_dir = environ.get("CARGO_TARGET_DIR")
     if target_dir:
-        found += _newest_first([Path(target_dir) / "release" / name, Path(target_dir) / "debug" / name])
+        found += _newest_first([os.path.join(target_dir, "release", name), os.path.join(target_dir, "debug", name)])
 
-    starts = [package_dir.resolve()]
-    recorded = _recorded_source_root(package_dir)
+    starts = [os.path.realpath(package)]
+    recorded = _recorded_source_root(package)
     if recorded is not None:
-        starts.append(recorded)
+        starts.append(recorded.rstrip("/" + os.sep) or recorded)
     for start in starts:
-        for directory in [start, *start.parents]:
+        for directory in _directory_and_parents(start):
             found += _build_outputs(directory, name)
 
-    unique: List[Path] = []
+    unique: List[str] = []
     seen = set()
     for path in found:
-        key = os.path.normcase(str(path))
+        key = os.path.normcase(path)
         if key not in seen:
             seen.add(key)
             unique.append(path)
     return unique
 
 
+def search_paths(
+    package_dir: StrPath,
+    environ: Mapping[str, str] = os.environ,
+    name: Optional[str] = None,
+) -> List[Path]:
+    """Files tried in steps 2 and 3 of the search order, in order, without duplicates."""
+    from pathlib import Path
+
+    return [Path(path) for path in _candidates(package_dir, environ, name)]
+
+
 def load(
-    package_dir: Path,
+    package_dir: StrPath,
     environ: Mapping[str, str] = os.environ,
     loader: Callable[[str], ctypes.CDLL] = ctypes.CDLL,
-    find_system: Callable[[str], Optional[str]] = ctypes.util.find_library,
+    find_system: Optional[Callable[[str], Optional[str]]] = None,
 ) -> Tuple[ctypes.CDLL, str]:
-    """Load the library following the search order; return it with the path it came from."""
+    """Load the library following the search order; return it with the path it came from.
+
+    ``find_system`` defaults to ``ctypes.util.find_library``, looked up when step 4 is reached.
+    """
     override = environ.get(LIBRARY_ENV)
     if override:
         try:
@@ -106,15 +137,19 @@ def load(
             raise ImportError(f"cannot load the acs_chat library named by {LIBRARY_ENV}={override!r}: {exc}") from exc
 
     tried: List[str] = []
-    for path in search_paths(package_dir, environ):
-        if not path.is_file():
+    for path in _candidates(package_dir, environ, None):
+        if not os.path.isfile(path):
             tried.append(f"{path} (not found)")
             continue
         try:
-            return loader(str(path)), str(path)
+            return loader(path), path
         except OSError as exc:
             tried.append(f"{path} ({exc})")
 
+    if find_system is None:
+        from ctypes.util import find_library
+
+        find_system = find_library
     system = find_system("acs_chat")
     if system:
         try:

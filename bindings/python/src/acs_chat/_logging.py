@@ -1,26 +1,39 @@
-"""Routing the native library's log into :mod:`logging`."""
+"""Routing the native library's log into :mod:`logging`.
+
+:mod:`logging` itself is imported by :func:`enable_logging`; the levels below are its documented
+numeric values.
+"""
 
 from __future__ import annotations
 
+import _thread
 import atexit
-import logging
-import threading
-from typing import Any, List, Optional, Union
 
 from . import _ffi
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Any, List, Optional, Union
 
 TRACE = 5
 """Level of the library's trace messages (below ``logging.DEBUG``)."""
 
+_CRITICAL = 50
+_ERROR = 40
+_WARNING = 30
+_INFO = 20
+_DEBUG = 10
+
 _TO_PYTHON = {
-    _ffi.ACS_LOG_LEVEL_ERROR: logging.ERROR,
-    _ffi.ACS_LOG_LEVEL_WARN: logging.WARNING,
-    _ffi.ACS_LOG_LEVEL_INFO: logging.INFO,
-    _ffi.ACS_LOG_LEVEL_DEBUG: logging.DEBUG,
+    _ffi.ACS_LOG_LEVEL_ERROR: _ERROR,
+    _ffi.ACS_LOG_LEVEL_WARN: _WARNING,
+    _ffi.ACS_LOG_LEVEL_INFO: _INFO,
+    _ffi.ACS_LOG_LEVEL_DEBUG: _DEBUG,
     _ffi.ACS_LOG_LEVEL_TRACE: TRACE,
 }
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 # Every callback ever installed stays referenced: native code on another thread may be inside
 # an old one while a new one is being installed.
 _installed: List[Any] = []
@@ -30,18 +43,20 @@ _atexit_registered = False
 def _native_level(level: int) -> int:
     if level <= TRACE:
         return _ffi.ACS_LOG_LEVEL_TRACE
-    if level <= logging.DEBUG:
+    if level <= _DEBUG:
         return _ffi.ACS_LOG_LEVEL_DEBUG
-    if level <= logging.INFO:
+    if level <= _INFO:
         return _ffi.ACS_LOG_LEVEL_INFO
-    if level <= logging.WARNING:
+    if level <= _WARNING:
         return _ffi.ACS_LOG_LEVEL_WARN
-    if level <= logging.CRITICAL:
+    if level <= _CRITICAL:
         return _ffi.ACS_LOG_LEVEL_ERROR
     return _ffi.ACS_LOG_LEVEL_OFF
 
 
 def _python_level(level: Union[int, str]) -> int:
+    import logging
+
     if isinstance(level, bool):
         raise TypeError("level must be a logging level (int or name), not bool")
     if isinstance(level, int):
@@ -56,7 +71,7 @@ def _python_level(level: Union[int, str]) -> int:
     raise TypeError(f"level must be a logging level (int or name), not {type(level).__name__}")
 
 
-def enable_logging(level: Union[int, str] = logging.DEBUG, logger: Optional[logging.Logger] = None) -> logging.Logger:
+def enable_logging(level: Union[int, str] = _DEBUG, logger: Optional[logging.Logger] = None) -> logging.Logger:
     """Send the native library's log records at ``level`` and above to ``logger``
     (default ``logging.getLogger("acs_chat")``), process-wide. Returns the logger.
 
@@ -64,6 +79,8 @@ def enable_logging(level: Union[int, str] = logging.DEBUG, logger: Optional[logg
     Records may come from any thread. Messages never contain the token.
     """
     global _atexit_registered
+    import logging
+
     target = logger if logger is not None else logging.getLogger("acs_chat")
     if not isinstance(target, logging.Logger):
         raise TypeError(f"logger must be a logging.Logger, not {type(target).__name__}")
@@ -73,7 +90,7 @@ def enable_logging(level: Union[int, str] = logging.DEBUG, logger: Optional[logg
 
     def forward(user_data: Any, native_level: int, message: Optional[bytes]) -> None:
         try:
-            record_level = _TO_PYTHON.get(native_level, logging.DEBUG)
+            record_level = _TO_PYTHON.get(native_level, _DEBUG)
             if target.isEnabledFor(record_level):
                 text = message.decode("utf-8", "replace") if message else ""
                 target.log(record_level, "%s", text)

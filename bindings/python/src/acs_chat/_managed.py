@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
-from typing import Any, Callable, Generic, TypeVar
 
-H = TypeVar("H")
-M = TypeVar("M", bound="Managed[Any]")
+from . import _ffi
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Optional, TypeVar
+
+    M = TypeVar("M", bound="Managed")
+
+
+_NO_ARG: Any = object()
 
 
 def _release(free: Callable[[Any], None], handle: Any, keep_alive: Any) -> None:
@@ -16,49 +22,74 @@ def _release(free: Callable[[Any], None], handle: Any, keep_alive: Any) -> None:
     free(handle)
 
 
-class Managed(Generic[H]):
+class Managed:
     """Owns one native handle and frees it exactly once: on :meth:`close`, at the end of a
     ``with`` block, or when the object is collected.
 
-    Calls borrow the handle with :meth:`_acquire` / :meth:`_release_use`; closing while calls are
-    in flight on other threads defers the free until the last of them returns.
+    Calls borrow the handle through :meth:`_invoke`; closing while calls are in flight on other
+    threads defers the free until the last of them returns. Each call in flight holds one entry
+    of ``_borrowers``, added and removed with ``list.append`` and ``list.pop``, which are atomic,
+    so no lock is taken per call: a call registers itself before it looks at ``_closing``, and
+    :meth:`close` sets ``_closing`` before it looks for borrowers, so at least one of the two sees
+    the other. Whichever then finds the handle closed and unborrowed runs the finalizer, which
+    frees it at most once.
     """
 
     _closed_message = "operation on a closed object"
+    _before_call: Optional[Callable[[], None]] = None
+    """Called before each native call, on the calling thread, while the handle is borrowed."""
 
-    def __init__(self, handle: H, free: Callable[[H], None], keep_alive: Any = None) -> None:
-        self.__handle = handle
-        self.__lock = threading.Lock()
-        self.__users = 0
-        self.__closed = False
+    def __init__(self, handle: Any, free: Callable[[Any], None], keep_alive: Any = None) -> None:
+        self._handle = handle
+        self._borrowers: List[None] = []
+        self._closing = False
         self._finalizer = weakref.finalize(self, _release, free, handle, keep_alive)
 
     @property
     def closed(self) -> bool:
-        return self.__closed
+        return self._closing
 
-    def _acquire(self) -> H:
-        with self.__lock:
-            if self.__closed:
+    def _invoke(self, func: Callable[..., int], a: Any, b: Any = _NO_ARG, c: Any = _NO_ARG, d: Any = _NO_ARG) -> None:
+        """``func(handle, a, ...)`` with the handle borrowed, for a native function returning
+        ``acs_result`` and taking the handle and one to four more arguments: raises
+        :meth:`_failure` of a result other than ``ACS_RESULT_OK``, read before the handle is
+        given back. ``ValueError`` once closed.
+
+        The arguments are spelled out rather than taken as ``*args``, which would build two
+        tuples per call."""
+        borrowers = self._borrowers
+        borrowers.append(None)
+        try:
+            if self._closing:
                 raise ValueError(self._closed_message)
-            self.__users += 1
-        return self.__handle
+            before = self._before_call
+            if before is not None:
+                before()
+            if d is not _NO_ARG:
+                result = func(self._handle, a, b, c, d)
+            elif c is not _NO_ARG:
+                result = func(self._handle, a, b, c)
+            elif b is not _NO_ARG:
+                result = func(self._handle, a, b)
+            else:
+                result = func(self._handle, a)
+            if result:
+                raise self._failure(result)
+        finally:
+            borrowers.pop()
+            if self._closing and not borrowers:
+                self._finalizer()
 
-    def _release_use(self) -> None:
-        with self.__lock:
-            self.__users -= 1
-            free_now = self.__closed and self.__users == 0
-        if free_now:
-            self._finalizer()
+    def _failure(self, result: int) -> BaseException:
+        """The exception for a failed call that returned ``result``; runs on the failing thread."""
+        return _ffi.last_error(result)
 
     def close(self) -> None:
         """Release the native handle. Idempotent; calls already running finish first."""
-        with self.__lock:
-            if self.__closed:
-                return
-            self.__closed = True
-            free_now = self.__users == 0
-        if free_now:
+        if self._closing:
+            return
+        self._closing = True
+        if not self._borrowers:
             self._finalizer()
 
     def __enter__(self: M) -> M:

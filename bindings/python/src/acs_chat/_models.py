@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Optional, Union
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Union
 
 
 class ChatMessageType(str, Enum):
@@ -38,8 +40,43 @@ def parse_message_type(value: Union[ChatMessageType, str, None]) -> ChatMessageT
     raise TypeError(f"chat_message_type must be a ChatMessageType or str, not {type(value).__name__}")
 
 
-@dataclass(frozen=True)
 class SendChatMessageResult:
-    """Result of :meth:`ChatThreadClient.send_message`: the id the service gave the message."""
+    """Result of :meth:`ChatThreadClient.send_message`: the id the service gave the message.
+
+    Immutable (assigning raises ``dataclasses.FrozenInstanceError``, an ``AttributeError``),
+    compared and hashed by ``id``.
+    """
+
+    __match_args__ = ("id",)
 
     id: str
+
+    def __init__(self, id: str) -> None:
+        object.__setattr__(self, "id", id)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SendChatMessageResult) and other.__class__ is self.__class__:
+            return (self.id,) == (other.id,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.id,))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if type(self) is SendChatMessageResult or name == "id":
+            raise _frozen(f"cannot assign to field {name!r}")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if type(self) is SendChatMessageResult or name == "id":
+            raise _frozen(f"cannot delete field {name!r}")
+        super().__delattr__(name)
+
+
+def _frozen(message: str) -> AttributeError:
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError(message)

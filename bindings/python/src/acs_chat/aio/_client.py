@@ -7,15 +7,19 @@ import functools
 import inspect
 import os
 import threading
-from concurrent.futures import Executor
-from typing import Any, Awaitable, Callable, Mapping, Optional, TypeVar, Union
 
 from .. import _client
 from .._models import ChatMessageType, SendChatMessageResult
 
-T = TypeVar("T")
-TokenLike = _client.TokenLike
-AsyncTokenRefresher = Callable[[], Union[TokenLike, Awaitable[TokenLike]]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+    from typing import Any, Awaitable, Callable, Mapping, Optional, TypeVar, Union
+
+    from .._client import TokenLike
+
+    T = TypeVar("T")
+    AsyncTokenRefresher = Callable[[], Union[TokenLike, Awaitable[TokenLike]]]
 
 _worker = threading.local()
 
