@@ -62,6 +62,8 @@ pub(crate) fn http_client(settings: &TlsSettings) -> Result<reqwest::Client> {
 
 /// TLS 1.2 and 1.3 with the ring provider, server certificates checked by the
 /// platform verifier against the system roots plus those of `ca_file`.
+/// reqwest takes this config only from the same rustls version as its own (one
+/// version in Cargo.lock); the https tests would fail on a mismatch.
 fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
