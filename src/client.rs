@@ -362,8 +362,8 @@ impl RecentUrl {
 /// A client for one ACS endpoint and identity.
 ///
 /// Cheap to clone (clones share everything) and safe to use from many
-/// threads at once. Calls block the calling thread; they must not be made
-/// from inside an async runtime.
+/// threads at once. Calls block the calling thread; from inside a tokio
+/// runtime they fail with `InvalidArgument` (use `spawn_blocking`).
 #[derive(Clone)]
 pub struct ChatClient {
     inner: Arc<ClientInner>,

@@ -20,7 +20,8 @@
 //!
 //! One I/O runtime serves every client of the process and is driven by the
 //! calling thread; clients with the same TLS settings share one connection
-//! pool. Calls block, and must not be made from inside an async runtime.
+//! pool. Calls block; from inside a tokio runtime they fail with
+//! `InvalidArgument` instead (make them with `spawn_blocking`).
 
 // The safe core. These modules are private (their public items are
 // re-exported below) and skipped by cbindgen: only `ffi` makes the C API.

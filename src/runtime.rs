@@ -27,8 +27,16 @@ static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
 
 /// Runs `future` to completion on the shared runtime, on the calling thread.
 ///
-/// Must not be called from inside an async runtime.
+/// Refused with `InvalidArgument` from inside a tokio runtime, where
+/// blocking would stall that runtime and tokio would panic.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::InvalidArgument(
+            "calls block, so they cannot be made from inside a tokio runtime; make them \
+             from a thread that may block (e.g. with tokio::task::spawn_blocking)"
+                .into(),
+        ));
+    }
     match &*RUNTIME {
         Ok(runtime) => Ok(runtime.block_on(future)),
         Err(e) => Err(Error::Internal(format!(

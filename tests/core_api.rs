@@ -752,3 +752,30 @@ fn connection_closed_by_server_while_idle_is_not_an_error() {
     }
     assert_eq!(env.events(&thread).len(), 3);
 }
+
+#[test]
+fn calls_from_inside_an_async_runtime_are_refused_cleanly() {
+    let env = start();
+    let c = client(&env, &fast_options());
+    let thread = thread_id("in-runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = runtime
+        .block_on(async { c.send_typing(&thread, None) })
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::InvalidArgument, "{err}");
+    assert!(err.to_string().contains("tokio runtime"), "{err}");
+    assert!(env.requests(&thread).is_empty(), "nothing was sent");
+
+    // The same client works from a thread that may block.
+    let on_blocking_thread = runtime.block_on(async {
+        let c = c.clone();
+        let thread = thread.clone();
+        std::thread::spawn(move || c.send_typing(&thread, None))
+            .join()
+            .unwrap()
+    });
+    on_blocking_thread.unwrap();
+    assert_eq!(env.events(&thread).len(), 1);
+}
