@@ -79,8 +79,14 @@ struct Expect {
     message: &'static str,
     retry_after_ms: Option<u64>,
     may_have_been_delivered: bool,
-    /// Lower bound of each gap between attempts, in ms.
+    /// Lower bound of each gap between attempts, in ms, as the emulator saw
+    /// them arrive. Only causal bounds belong here: an attempt is logged
+    /// before it is answered, so the gap after an answered attempt is at
+    /// least the wait that followed the answer; an attempt the client gave up
+    /// on may be logged late, so a timeout is checked with `min_elapsed_ms`.
     min_gaps_ms: Vec<f64>,
+    /// Lower bound of the whole call as the client timed it, in ms.
+    min_elapsed_ms: f64,
     /// `MS-CV` of the fault answer, else the client request id is the request id.
     ms_cv: bool,
     /// Messages stored, for send-message.
@@ -100,6 +106,7 @@ impl Expect {
             retry_after_ms: None,
             may_have_been_delivered: false,
             min_gaps_ms: Vec::new(),
+            min_elapsed_ms: 0.0,
             ms_cv: http_status != 0,
             stored: Stored::None,
             id: None,
@@ -127,6 +134,11 @@ impl Expect {
 
     fn gaps(mut self, gaps: Vec<f64>) -> Expect {
         self.min_gaps_ms = gaps;
+        self
+    }
+
+    fn took_at_least(mut self, ms: f64) -> Expect {
+        self.min_elapsed_ms = ms;
         self
     }
 
@@ -425,11 +437,16 @@ fn rows() -> Vec<Row> {
         move |op| match op {
             Op::Message => Expect::fail(Timeout, 1, 0)
                 .message("no answer within 300 ms")
-                .maybe_delivered(),
+                .maybe_delivered()
+                .took_at_least(SHORT_TIMEOUT_MS as f64),
             _ => Expect::fail(Timeout, spent, 0)
                 .message("no answer within 300 ms")
                 .maybe_delivered()
-                .gaps(backoff_gaps(RETRIES, SHORT_TIMEOUT_MS as f64 - 100.0)),
+                .gaps(backoff_gaps(RETRIES, 0.0))
+                .took_at_least(
+                    (spent as u64 * SHORT_TIMEOUT_MS) as f64
+                        + backoff_gaps(RETRIES, 0.0).iter().sum::<f64>(),
+                ),
         },
     );
     delay.timeout_ms = SHORT_TIMEOUT_MS;
@@ -664,6 +681,14 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op) -> Result<(), String> {
             .iter()
             .map(|r| r["atMs"].as_f64().unwrap())
             .collect();
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        check(
+            ms >= expect.min_elapsed_ms,
+            format!(
+                "took {ms:.0} ms, expected at least {:.0}",
+                expect.min_elapsed_ms
+            ),
+        );
         for (i, pair) in at.windows(2).enumerate() {
             let gap = pair[1] - pair[0];
             let min = expect.min_gaps_ms.get(i).copied().unwrap_or(0.0);
@@ -737,6 +762,9 @@ fn describe(e: &Expect, op: Op, target: Target) -> String {
     }
     if let Some(ms) = e.retry_after_ms {
         let _ = write!(text, ", retry-after {ms} ms");
+    }
+    if e.min_elapsed_ms > 0.0 {
+        let _ = write!(text, ", ≥ {:.0} ms in all", e.min_elapsed_ms);
     }
     if e.may_have_been_delivered {
         text.push_str(", may have been delivered");
