@@ -87,6 +87,8 @@ struct Expect {
     min_gaps_ms: Vec<f64>,
     /// Lower bound of the whole call as the client timed it, in ms.
     min_elapsed_ms: f64,
+    /// The call ends after the HTTP date of the fault's `Retry-After`.
+    waits_for_date: bool,
     /// `MS-CV` of the fault answer, else the client request id is the request id.
     ms_cv: bool,
     /// Messages stored, for send-message.
@@ -107,6 +109,7 @@ impl Expect {
             may_have_been_delivered: false,
             min_gaps_ms: Vec::new(),
             min_elapsed_ms: 0.0,
+            waits_for_date: false,
             ms_cv: http_status != 0,
             stored: Stored::None,
             id: None,
@@ -284,7 +287,10 @@ fn rows() -> Vec<Row> {
             let at = UNIX_EPOCH + Duration::from_secs(now.as_secs() + 2);
             Some(json!({"status": 429, "count": 1, "headers": {"Retry-After": http_date(at)}}))
         },
-        |_| Expect::ok(2).gaps(vec![900.0]),
+        |_| Expect {
+            waits_for_date: true,
+            ..Expect::ok(2)
+        },
     );
     date.max_delay_ms = 3000;
     rows.push(date);
@@ -551,21 +557,34 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op) -> Result<(), String> {
         Target::Refused => refused_endpoint(),
         Target::Unresolvable => format!("https://{:a<64}.invalid", "acs-chat-fault-matrix-"),
     };
+    let mut retry_date = None;
     if let Some(mut fault) = (row.fault)(env) {
         fault["threadId"] = json!(thread);
         fault["op"] = json!(op.route());
+        retry_date = fault["headers"]["Retry-After"]
+            .as_str()
+            .and_then(|v| httpdate::parse_http_date(v).ok());
         env.fault(fault);
     }
     let client = client(&endpoint, token, row);
     let started = Instant::now();
     let outcome = call(&client, op, &thread);
     let elapsed = started.elapsed();
+    let ended = SystemTime::now();
     let mut problems = Vec::new();
     let mut check = |ok: bool, what: String| {
         if !ok {
             problems.push(what);
         }
     };
+    if expect.waits_for_date {
+        // The retry may only be sent once the date has passed, and the call
+        // ends after the retry: a causal bound, whatever the machine's load.
+        check(
+            retry_date.is_some_and(|date| ended >= date),
+            format!("ended at {ended:?}, before the Retry-After date {retry_date:?}"),
+        );
+    }
 
     let requests = if row.target == Target::Emulator {
         env.requests(&thread)
@@ -762,6 +781,9 @@ fn describe(e: &Expect, op: Op, target: Target) -> String {
     }
     if let Some(ms) = e.retry_after_ms {
         let _ = write!(text, ", retry-after {ms} ms");
+    }
+    if e.waits_for_date {
+        text.push_str(", the retry not before that date");
     }
     if e.min_elapsed_ms > 0.0 {
         let _ = write!(text, ", ≥ {:.0} ms in all", e.min_elapsed_ms);
