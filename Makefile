@@ -70,7 +70,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd fuzz && $(CARGO) fmt -- --check
 	cd soak && $(CARGO) fmt -- --check && \
-	  $(CARGO) clippy --target-dir ../target --all-targets -- -D warnings
+	  $(CARGO) clippy --target-dir ../target/soak --all-targets -- -D warnings
 
 header:
 	ACS_UPDATE_HEADER=1 $(CARGO) test -p acs_chat --test header

@@ -9,7 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo build -q -p acs-chat-emulator
-# Its own workspace, sharing the root's target directory and lock file versions.
-cargo build -q --manifest-path soak/Cargo.toml --target-dir "$root/target"
+# Its own workspace with its own target directory: acs_chat is a cdylib, so its
+# rlib has no hash in its file name, and a build of it with the soak's feature set
+# in target/debug would replace the one the workspace's tests link against.
+cargo build -q --manifest-path soak/Cargo.toml --target-dir "$root/target/soak"
 export SOAK_SECONDS=${SOAK_SECONDS:-600}
-exec "$root/scripts/with-emulator.sh" --no-limits -- "$root/target/debug/acs_chat-soak"
+exec "$root/scripts/with-emulator.sh" --no-limits -- "$root/target/soak/debug/acs_chat-soak"
