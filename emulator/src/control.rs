@@ -1,4 +1,5 @@
-//! The control API under `/_emulator/`: tokens, events, request logs, faults, reset, limits.
+//! The control API under `/_emulator/`: tokens, events, request logs, faults, reset, limits,
+//! latency.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,10 +13,7 @@ use serde_json::{json, Value};
 use crate::auth;
 use crate::respond::{self, Resp};
 use crate::routes::{body_error, decode_segment, query_param, read_body};
-use crate::state::{Fault, FaultAction, Op, Shared};
-
-/// Longest scripted delay.
-const MAX_DELAY_MS: u64 = 600_000;
+use crate::state::{Fault, FaultAction, Op, Shared, MAX_DELAY_MS};
 
 pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) -> Resp {
     let method = req.method().clone();
@@ -34,6 +32,21 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) 
                     shared.lock().limits_enabled = spec.enabled;
                     limits_state(shared)
                 }
+                Err(resp) => resp,
+            },
+            _ => respond::method_not_allowed("GET, POST"),
+        },
+        "latency" => match method {
+            Method::GET => latency_state(shared),
+            Method::POST => match read_json::<LatencySpec>(req).await {
+                Ok(spec) if spec.ms <= MAX_DELAY_MS => {
+                    shared.set_latency(Duration::from_millis(spec.ms));
+                    latency_state(shared)
+                }
+                Ok(_) => respond::bad_request(
+                    &format!("ms must be within 0..={MAX_DELAY_MS}"),
+                    Some("ms"),
+                ),
                 Err(resp) => resp,
             },
             _ => respond::method_not_allowed("GET, POST"),
@@ -130,6 +143,18 @@ fn limits_state(shared: &Shared) -> Resp {
 #[serde(deny_unknown_fields)]
 struct LimitsSpec {
     enabled: bool,
+}
+
+/// The service latency in whole milliseconds.
+fn latency_state(shared: &Shared) -> Resp {
+    let ms = shared.latency().as_millis() as u64;
+    respond::json(StatusCode::OK, &json!({ "ms": ms }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatencySpec {
+    ms: u64,
 }
 
 #[derive(Deserialize)]

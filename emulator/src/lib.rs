@@ -24,7 +24,7 @@ mod state;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -43,17 +43,23 @@ pub struct EmulatorConfig {
     /// Whether the service's rate limits apply (they can be toggled later through
     /// `POST /_emulator/limits`).
     pub limits: bool,
-    /// Serve HTTPS with these files instead of plain HTTP.
+    /// Serve HTTPS with these files instead of plain HTTP. HTTPS offers HTTP/2 and HTTP/1.1
+    /// through ALPN.
     pub tls: Option<TlsFiles>,
+    /// Time between handling a service call (its event is stored on arrival) and sending
+    /// the answer; zero by default, at most 600 s (longer values are capped). Can be changed
+    /// later through [`Emulator::set_latency`] or `POST /_emulator/latency`.
+    pub latency: Duration,
 }
 
 impl Default for EmulatorConfig {
-    /// `127.0.0.1:0`, limits on, plain HTTP.
+    /// `127.0.0.1:0`, limits on, plain HTTP, no latency.
     fn default() -> Self {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: true,
             tls: None,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -64,12 +70,31 @@ impl Default for EmulatorConfig {
 pub struct Emulator {
     addr: SocketAddr,
     https: bool,
+    shared: Arc<state::Shared>,
     running: Mutex<Option<Running>>,
 }
 
 struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: JoinHandle<()>,
+}
+
+/// Connections the kernel may hold for the accept loop (capped by `net.core.somaxconn`), so
+/// that thousands of clients connecting at once are not refused or made to retry their SYN.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listening socket as `std::net::TcpListener::bind` does, with a deeper backlog.
+/// Needs a tokio runtime context.
+fn listen(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Idle and header-read timeout of a connection when none is configured.
@@ -94,9 +119,6 @@ impl Emulator {
             None => None,
         };
         let https = tls.is_some();
-        let listener = std::net::TcpListener::bind(config.listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -108,23 +130,26 @@ impl Emulator {
             .build()?;
         let listener = {
             let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
+            listen(config.listen)?
         };
-        let shared = state::Shared::new(config.limits, https, addr);
+        let addr = listener.local_addr()?;
+        let shared = state::Shared::new(config.limits, config.latency, https, addr);
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let opts = server::ServeOptions {
             tls,
             header_timeout,
         };
+        let served = shared.clone();
         let thread = std::thread::Builder::new()
             .name("acs-chat-emulator-accept".into())
             .spawn(move || {
-                runtime.block_on(server::serve(listener, shared, opts, stop_rx));
+                runtime.block_on(server::serve(listener, served, opts, stop_rx));
                 runtime.shutdown_background();
             })?;
         Ok(Emulator {
             addr,
             https,
+            shared,
             running: Mutex::new(Some(Running { stop, thread })),
         })
     }
@@ -138,6 +163,18 @@ impl Emulator {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Sets the service latency, as `POST /_emulator/latency` does: every service call is
+    /// handled on arrival and answered this long after. Capped at 600 s; calls already
+    /// waiting keep the latency they started with.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.set_latency(latency);
+    }
+
+    /// The current service latency.
+    pub fn latency(&self) -> Duration {
+        self.shared.latency()
     }
 
     /// Stops serving and closes every connection; returns once the server thread has ended.

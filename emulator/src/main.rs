@@ -4,11 +4,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
 
 const USAGE: &str = "\
-Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--tls-cert FILE --tls-key FILE]
+Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--latency-ms N]
+                         [--tls-cert FILE --tls-key FILE]
 
 Local emulator of the Azure Communication Services Chat REST operations
 (send message, typing notification, read receipt) with a control API under /_emulator/.
@@ -16,12 +18,17 @@ Local emulator of the Azure Communication Services Chat REST operations
 Options:
   --listen ADDR      address to listen on (default 127.0.0.1:0; port 0 picks a free port)
   --no-limits        turn the service's rate limits off
-  --tls-cert FILE    PEM certificate chain; serve HTTPS (needs --tls-key)
+  --latency-ms N     answer every service call N ms after handling it (0..=600000, default 0)
+  --tls-cert FILE    PEM certificate chain; serve HTTPS, HTTP/2 or HTTP/1.1 by ALPN
+                     (needs --tls-key)
   --tls-key FILE     PEM private key for --tls-cert
   -h, --help         print this help
 
 The first line on stdout is `listening on http://ADDR` (or https://).
 SIGINT or SIGTERM stops it with exit status 0.";
+
+/// Largest `--latency-ms`.
+const MAX_LATENCY_MS: u64 = 600_000;
 
 fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
     use lexopt::prelude::*;
@@ -32,6 +39,13 @@ fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
         match arg {
             Long("listen") => config.listen = parser.value()?.parse::<SocketAddr>()?,
             Long("no-limits") => config.limits = false,
+            Long("latency-ms") => {
+                let ms: u64 = parser.value()?.parse()?;
+                if ms > MAX_LATENCY_MS {
+                    return Err(format!("--latency-ms must be within 0..={MAX_LATENCY_MS}").into());
+                }
+                config.latency = Duration::from_millis(ms);
+            }
             Long("tls-cert") => cert = Some(parser.value()?.into()),
             Long("tls-key") => key = Some(parser.value()?.into()),
             Short('h') | Long("help") => return Ok(None),

@@ -8,7 +8,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
 use hyper::http::request::Parts;
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, Request, StatusCode, Version};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
@@ -45,7 +45,12 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
-pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Abort> {
+/// Handles one request that arrived on connection number `connection`.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    connection: u64,
+    req: Request<Incoming>,
+) -> Result<Resp, Abort> {
     let path = req.uri().path();
     if let Some(rest) = path.strip_prefix("/chat/threads/") {
         let mut segments = rest.split('/');
@@ -53,12 +58,14 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
         {
             if let (false, Some(op)) = (raw_id.is_empty(), Op::from_segment(op)) {
                 let Some(thread_id) = decode_segment(raw_id) else {
-                    return Ok(respond::bad_request(
+                    let resp = respond::bad_request(
                         "The thread id is not valid percent-encoded UTF-8.",
                         Some("chatThreadId"),
-                    ));
+                    );
+                    latency(&shared).await;
+                    return Ok(resp);
                 };
-                return thread_route(shared, req, thread_id, op).await;
+                return thread_route(shared, connection, req, thread_id, op).await;
             }
         }
         return Ok(respond::not_found());
@@ -68,6 +75,25 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
         return Ok(crate::control::handle(&shared, req, &rest).await);
     }
     Ok(respond::not_found())
+}
+
+/// Waits out the service latency before an answer is sent. No lock is held here.
+async fn latency(shared: &Shared) {
+    let latency = shared.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+}
+
+/// The request-log name of an HTTP version.
+fn version_name(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
 }
 
 /// Decodes one path segment exactly once.
@@ -167,6 +193,7 @@ pub(crate) fn body_error(e: BodyError) -> Result<Resp, Abort> {
 
 async fn thread_route(
     shared: Arc<Shared>,
+    connection: u64,
     req: Request<Incoming>,
     thread_id: String,
     op: Op,
@@ -177,6 +204,8 @@ async fn thread_route(
         seq: 0,
         op: op.route(),
         method: parts.method.to_string(),
+        connection,
+        http_version: version_name(parts.version),
         at_ms: shared.ms_since_start(arrived),
         done_ms: 0.0,
         status: 0,
@@ -207,11 +236,16 @@ async fn thread_route(
         status: 0,
     };
     let result = if parts.method != Method::POST {
+        latency(&shared).await;
         Ok(respond::method_not_allowed("POST"))
     } else if let Some(fault) = fault {
         apply_fault(&shared, &parts, body, &thread_id, op, &entry, fault).await
     } else {
-        operation(&shared, &parts, body, &thread_id, op, &entry).await
+        let result = operation(&shared, &parts, body, &thread_id, op, &entry).await;
+        if result.is_ok() {
+            latency(&shared).await;
+        }
+        result
     };
     log.status = result.as_ref().map_or(0, |r| r.status().as_u16());
     drop(log);
@@ -256,6 +290,7 @@ async fn apply_fault(
         for (name, value) in fault.headers {
             resp.headers_mut().insert(name, value);
         }
+        latency(shared).await;
         return Ok(resp);
     }
     // Read the request so the connection stays usable; its content does not matter.
@@ -431,9 +466,13 @@ async fn operation(
 
 fn location(shared: &Shared, parts: &Parts, thread_id: &str, id: &str) -> Option<HeaderValue> {
     let scheme = if shared.https { "https" } else { "http" };
+    // HTTP/1.1 names the host in `Host`, HTTP/2 in the `:authority` of the URI.
     let host = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
         Some(host) if !host.is_empty() => host.to_string(),
-        _ => shared.addr.to_string(),
+        _ => match parts.uri.authority() {
+            Some(authority) => authority.to_string(),
+            None => shared.addr.to_string(),
+        },
     };
     let encoded = utf8_percent_encode(thread_id, SEGMENT);
     HeaderValue::from_str(&format!(

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,9 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::limits::Limiter;
+
+/// Longest service latency and scripted delay, in milliseconds.
+pub(crate) const MAX_DELAY_MS: u64 = 600_000;
 
 /// Entries kept per thread in each of the event list and the request log; the oldest go first.
 pub(crate) const MAX_LOG: usize = 100_000;
@@ -49,6 +53,8 @@ pub(crate) struct Shared {
     pub started: Instant,
     pub https: bool,
     pub addr: SocketAddr,
+    /// Service latency in nanoseconds, at most [`MAX_DELAY_MS`]; not cleared by a reset.
+    latency_ns: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -69,16 +75,31 @@ pub(crate) struct ThreadLog {
 }
 
 impl Shared {
-    pub fn new(limits: bool, https: bool, addr: SocketAddr) -> Arc<Shared> {
-        Arc::new(Shared {
+    pub fn new(limits: bool, latency: Duration, https: bool, addr: SocketAddr) -> Arc<Shared> {
+        let shared = Shared {
             started: Instant::now(),
             https,
             addr,
+            latency_ns: AtomicU64::new(0),
             state: Mutex::new(State {
                 limits_enabled: limits,
                 ..State::default()
             }),
-        })
+        };
+        shared.set_latency(latency);
+        Arc::new(shared)
+    }
+
+    /// The time between handling a service call and sending its answer.
+    pub fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed))
+    }
+
+    /// Sets the service latency, capped at [`MAX_DELAY_MS`].
+    pub fn set_latency(&self, latency: Duration) {
+        let max = Duration::from_millis(MAX_DELAY_MS);
+        let nanos = latency.min(max).as_nanos() as u64;
+        self.latency_ns.store(nanos, Ordering::Relaxed);
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -228,6 +249,10 @@ pub(crate) struct RequestEntry {
     pub seq: u64,
     pub op: &'static str,
     pub method: String,
+    /// Number of the connection the request came on, from 1 in accept order.
+    pub connection: u64,
+    /// `HTTP/1.1`, `HTTP/2.0` (or `HTTP/1.0`).
+    pub http_version: &'static str,
     pub at_ms: f64,
     pub done_ms: f64,
     pub status: u16,

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -100,6 +102,8 @@ fn request_log_records_every_call_without_the_token() {
     assert_eq!(first["clientRequestId"], "abc-123");
     assert_eq!(first["userAgent"], "azsdk-test/1.0");
     assert_eq!(first["fault"], false);
+    assert_eq!(first["httpVersion"], "HTTP/1.1");
+    assert!(first["connection"].as_u64().unwrap() >= 1);
     assert!(first["atMs"].as_f64().unwrap() > 0.0);
     assert!(first["doneMs"].as_f64().unwrap() >= first["atMs"].as_f64().unwrap());
     assert_eq!(log[1]["op"], "typing");
@@ -114,6 +118,73 @@ fn request_log_records_every_call_without_the_token() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
     // Unknown threads have empty logs.
     assert_eq!(requests(&url, "nothing-here").len(), 0);
+}
+
+/// Sends a typing call on `s` and reads its answer, leaving the connection open unless the
+/// request is HTTP/1.0.
+fn raw_typing(s: &mut TcpStream, version: &str, tok: &str) -> String {
+    write!(
+        s,
+        "POST /chat/threads/conn/typing?api-version={API} {version}\r\nHost: x\r\n\
+         Authorization: Bearer {tok}\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\n\r\n{{}}"
+    )
+    .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[test]
+fn request_log_numbers_connections_in_accept_order_and_names_the_http_version() {
+    let emu = start();
+    let url = emu.url();
+    // Connection 1.
+    let tok = token(&url);
+    let connect = || {
+        let s = TcpStream::connect(emu.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    };
+    let mut second = connect();
+    let mut third = connect();
+    // Both accepted before anything is sent on them: numbered in connect order.
+    for _ in 0..2 {
+        let answer = raw_typing(&mut third, "HTTP/1.1", &tok);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let answer = raw_typing(&mut second, "HTTP/1.1", &tok);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answer = raw_typing(&mut connect(), "HTTP/1.0", &tok);
+    assert!(answer.contains(" 200 "), "{answer}");
+    let log = requests(&url, "conn");
+    let seen: Vec<(u64, &str)> = log
+        .iter()
+        .map(|r| {
+            (
+                r["connection"].as_u64().unwrap(),
+                r["httpVersion"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (3, "HTTP/1.1"),
+            (3, "HTTP/1.1"),
+            (2, "HTTP/1.1"),
+            (4, "HTTP/1.0")
+        ]
+    );
+    // Each emulator counts its own connections.
+    let other = start();
+    let other_url = other.url();
+    let other_tok = token(&other_url);
+    assert_eq!(
+        call(&client(), &other_url, "conn", "typing", &other_tok, "{}").status(),
+        200
+    );
+    assert_eq!(requests(&other_url, "conn")[0]["connection"], 2);
 }
 
 #[test]

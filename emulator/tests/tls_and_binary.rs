@@ -1,11 +1,13 @@
-//! HTTPS with a certificate made at test time, for the library and the binary, and the
-//! binary's command line and signal handling.
+//! HTTPS with a certificate made at test time, for the library and the binary, HTTP/2 and
+//! HTTP/1.1 chosen by ALPN, and the binary's command line and signal handling.
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
@@ -13,9 +15,9 @@ use common::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_acs-chat-emulator");
 
 struct TestCerts {
     dir: PathBuf,
@@ -68,6 +70,57 @@ fn tls_client(ca_pem: &str) -> reqwest::blocking::Client {
         .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
         .build()
         .unwrap()
+}
+
+/// A rustls client configuration trusting `ca_pem` and offering `alpn`.
+fn rustls_config(ca_pem: &str, alpn: &[&str]) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config
+}
+
+/// An HTTPS client offering exactly `alpn`, speaking HTTP/2 only if `h2` is chosen.
+fn alpn_client(ca_pem: &str, alpn: &[&str]) -> reqwest::blocking::Client {
+    install_crypto();
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .tls_backend_preconfigured(rustls_config(ca_pem, alpn))
+        .build()
+        .unwrap()
+}
+
+/// GET of a control resource over `c`.
+fn get_over(c: &reqwest::blocking::Client, url: &str) -> Value {
+    let resp = c.get(url).send().unwrap();
+    assert_eq!(resp.status(), 200, "GET {url}");
+    resp.json().unwrap()
+}
+
+/// POST of a message over `c`, without panicking when no answer comes.
+fn send_over(
+    c: &reqwest::blocking::Client,
+    url: &str,
+    thread: &str,
+    tok: &str,
+    content: &str,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    c.post(format!(
+        "{url}/chat/threads/{thread}/messages?api-version={API}"
+    ))
+    .bearer_auth(tok)
+    .header("content-type", "application/json")
+    .body(json!({ "content": content }).to_string())
+    .send()
 }
 
 /// Mints a token, sends a message, and reads it back, all over `c`.
@@ -147,6 +200,183 @@ fn library_serves_https() {
 }
 
 #[test]
+fn https_serves_http2_by_alpn_and_http1_otherwise() {
+    let certs = make_certs("alpn");
+    let emu = Emulator::start(EmulatorConfig {
+        tls: Some(certs.files.clone()),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let url = emu.url();
+    let h2 = alpn_client(&certs.ca_pem, &["h2", "http/1.1"]);
+    let resp = h2
+        .get(format!("{url}/_emulator/token?user=h2-user"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    let tok = resp.json::<Value>().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..3 {
+        let resp = send_over(&h2, &url, "h2", &tok, &format!("over h2 {i}")).unwrap();
+        assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+        assert_eq!(resp.status(), 201);
+        assert_common_headers(resp.headers());
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with(&format!("{url}/chat/threads/h2/messages/")),
+            "{location}"
+        );
+    }
+    let contents: Vec<Value> = get_over(&h2, &format!("{url}/_emulator/threads/h2/events"))
+        ["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["content"].clone())
+        .collect();
+    assert_eq!(contents, ["over h2 0", "over h2 1", "over h2 2"]);
+
+    // A scripted drop resets its stream only: the connection serves the next call.
+    let resp = h2
+        .post(format!("{url}/_emulator/faults"))
+        .body(
+            json!([{"threadId": "h2", "action": "drop"},
+                   {"threadId": "h2", "action": "dropBeforeBody"}])
+            .to_string(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for _ in 0..2 {
+        let err = send_over(&h2, &url, "h2", &tok, &"z".repeat(100_000)).expect_err("reset");
+        assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    }
+    assert_eq!(
+        send_over(&h2, &url, "h2", &tok, "after the resets")
+            .unwrap()
+            .status(),
+        201
+    );
+    let log = get_over(&h2, &format!("{url}/_emulator/threads/h2/requests"));
+    let log = log["requests"].as_array().unwrap();
+    let statuses: Vec<u64> = log.iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, [201, 201, 201, 0, 0, 201]);
+    let h2_connection = log[0]["connection"].as_u64().unwrap();
+    assert!(h2_connection >= 1);
+    for entry in log {
+        assert_eq!(entry["httpVersion"], "HTTP/2.0", "{entry}");
+        assert_eq!(
+            entry["connection"], h2_connection,
+            "one connection: {entry}"
+        );
+    }
+
+    // Clients offering only HTTP/1.1, or no ALPN at all, get HTTP/1.1.
+    for alpn in [&["http/1.1"][..], &[]] {
+        let h1 = alpn_client(&certs.ca_pem, alpn);
+        let resp = send_over(&h1, &url, "h1", &tok, "over http/1.1").unwrap();
+        assert_eq!(resp.version(), reqwest::Version::HTTP_11, "{alpn:?}");
+        assert_eq!(resp.status(), 201);
+    }
+    // reqwest's own TLS set-up offers h2 too unless told to speak HTTP/1.1 only.
+    install_crypto();
+    let h1_only = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .http1_only()
+        .tls_certs_only([reqwest::Certificate::from_pem(certs.ca_pem.as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let resp = send_over(&h1_only, &url, "h1", &tok, "http1_only").unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_11);
+    assert_eq!(resp.status(), 201);
+    let log = get_over(&h2, &format!("{url}/_emulator/threads/h1/requests"));
+    let log = log["requests"].as_array().unwrap();
+    assert_eq!(log.len(), 3);
+    let mut connections: Vec<u64> = log
+        .iter()
+        .map(|r| {
+            assert_eq!(r["httpVersion"], "HTTP/1.1", "{r}");
+            assert_eq!(r["status"], 201);
+            r["connection"].as_u64().unwrap()
+        })
+        .collect();
+    connections.push(h2_connection);
+    connections.sort_unstable();
+    connections.dedup();
+    assert_eq!(connections.len(), 4, "each client has its own connection");
+    assert_eq!(
+        get_over(&h2, &format!("{url}/_emulator/threads/h1/events"))["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// Reads one HTTP/2 frame: its type and payload.
+fn read_frame(tls: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut head = [0u8; 9];
+    tls.read_exact(&mut head)?;
+    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; len];
+    tls.read_exact(&mut payload)?;
+    Ok((head[3], payload))
+}
+
+#[test]
+fn idle_http2_connections_get_a_goaway_after_the_idle_timeout() {
+    const GOAWAY: u8 = 7;
+    let certs = make_certs("h2idle");
+    let idle = Duration::from_millis(500);
+    let emu = Emulator::start_with_header_timeout(
+        EmulatorConfig {
+            tls: Some(certs.files.clone()),
+            ..EmulatorConfig::default()
+        },
+        idle,
+    )
+    .unwrap();
+    install_crypto();
+    let config = Arc::new(rustls_config(&certs.ca_pem, &["h2"]));
+    let conn =
+        rustls::ClientConnection::new(config, ServerName::try_from("localhost").unwrap()).unwrap();
+    let tcp = TcpStream::connect(emu.addr()).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    // The client preface and an empty SETTINGS frame, then nothing.
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .unwrap();
+    tls.flush().unwrap();
+    let opened = Instant::now();
+    assert_eq!(tls.conn.alpn_protocol(), Some(&b"h2"[..]));
+    loop {
+        let (kind, payload) = read_frame(&mut tls).expect("a GOAWAY before the close");
+        if kind == GOAWAY {
+            assert!(payload.len() >= 8);
+            break;
+        }
+    }
+    assert!(opened.elapsed() >= idle, "{:?}", opened.elapsed());
+    // The connection then ends (at the latest when the grace period is over).
+    let mut rest = Vec::new();
+    let _ = tls.read_to_end(&mut rest);
+    assert!(
+        opened.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        opened.elapsed()
+    );
+    // Other clients are served meanwhile and after.
+    let h2 = alpn_client(&certs.ca_pem, &["h2"]);
+    assert_eq!(
+        get_over(&h2, &format!("{}/_emulator/limits", emu.url())),
+        json!({"enabled": true})
+    );
+}
+
+#[test]
 fn library_refuses_unusable_tls_files() {
     let certs = make_certs("bad");
     let missing = TlsFiles {
@@ -185,50 +415,6 @@ fn library_reports_a_busy_port_and_stops_on_drop() {
     assert_eq!(again.addr(), addr);
     again.shutdown();
     again.shutdown();
-}
-
-struct Spawned {
-    child: Child,
-    url: String,
-}
-
-fn spawn(args: &[&str]) -> Spawned {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_string();
-    Spawned { child, url }
-}
-
-fn signal_and_wait(mut spawned: Spawned, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &spawned.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = spawned.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0), "exits 0 on {signal}");
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = spawned.child.kill();
-            panic!("still running after {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -287,7 +473,13 @@ fn binary_help_and_bad_arguments() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for flag in ["--listen", "--no-limits", "--tls-cert", "--tls-key"] {
+    for flag in [
+        "--listen",
+        "--no-limits",
+        "--latency-ms",
+        "--tls-cert",
+        "--tls-key",
+    ] {
         assert!(text.contains(flag), "{flag}");
     }
     for args in [
@@ -295,6 +487,10 @@ fn binary_help_and_bad_arguments() {
         vec!["--listen"],
         vec!["--listen", "not-an-address"],
         vec!["--tls-cert", "x.pem"],
+        vec!["--latency-ms"],
+        vec!["--latency-ms", "soon"],
+        vec!["--latency-ms", "-1"],
+        vec!["--latency-ms", "600001"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -1,7 +1,10 @@
-//! Helpers shared by the integration tests: a blocking HTTP client and request shortcuts.
+//! Helpers shared by the integration tests: a blocking HTTP client, request shortcuts, and
+//! the emulator binary run as a child process.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use acs_chat_emulator::{Emulator, EmulatorConfig};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -9,6 +12,8 @@ use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
 pub const API: &str = "2025-03-15";
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_acs-chat-emulator");
 
 pub fn start() -> Emulator {
     Emulator::start(EmulatorConfig::default()).expect("emulator starts")
@@ -135,4 +140,59 @@ pub fn assert_common_headers(headers: &reqwest::header::HeaderMap) {
         .to_str()
         .unwrap();
     assert!(versions.contains("2025-03-15") && versions.contains("2021-03-07"));
+}
+
+/// The emulator binary, running; killed when dropped if still running.
+pub struct Spawned {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts the binary with `args` and reads the URL from its first stdout line.
+pub fn spawn(args: &[&str]) -> Spawned {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_string();
+    Spawned { child, url }
+}
+
+/// Sends `signal` (e.g. `-TERM`) and checks the binary exits with status 0 within 10 s.
+pub fn signal_and_wait(mut spawned: Spawned, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &spawned.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = spawned.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0), "exits 0 on {signal}");
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("still running after {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
