@@ -79,13 +79,23 @@ typedef enum acs_log_level {
 #define ACS_CHAT_VERSION_PATCH 0
 
 /**
+ * One asynchronous call. Thread-safe. `acs_send_*_async` hands one out
+ * when asked (`call_out`); `acs_call_cancel` cancels the call, and
+ * `acs_call_free` releases the handle, which never cancels: the call goes
+ * on and its callback still runs exactly once.
+ */
+typedef struct acs_call acs_call;
+
+/**
  * A chat client for one endpoint and identity. Thread-safe: share one
  * client across threads and calls. Create with `acs_client_new`, release
  * with `acs_client_free`. Functions: `acs_client_set_token`,
  * `acs_send_message`, `acs_send_typing`, `acs_send_read_receipt`.
  *
- * Calls block the calling thread; every client of the process shares one
- * I/O runtime, and clients with equal TLS settings share one connection pool.
+ * `acs_send_*` block the calling thread; `acs_send_*_async` return at once
+ * and complete through a callback (see `acs_call`). Every client of the
+ * process shares one I/O runtime with a fixed number of threads, and
+ * clients with equal settings share one connection pool.
  */
 typedef struct acs_client acs_client;
 
@@ -97,10 +107,20 @@ typedef struct acs_client acs_client;
  * right after. Setters: `acs_client_options_set_api_version`, `_timeout_ms`,
  * `_connect_timeout_ms`, `_max_retries`, `_retry_delay_ms`,
  * `_application_id`, `_ca_file`, `_allow_insecure_http`,
- * `_token_refresher`, `_proactive_refresh`. A setter that fails leaves the
+ * `_token_refresher`, `_proactive_refresh`, `_total_timeout_ms`,
+ * `_max_connections_per_origin`. A setter that fails leaves the
  * options unchanged.
  */
 typedef struct acs_client_options acs_client_options;
+
+/**
+ * The outcome of an asynchronous call, passed to its callback. Owned by
+ * the library and valid only during the callback: copy what you need. Read
+ * it with `acs_completion_result`, `_message_id`, `_http_status`,
+ * `_error_message`, `_error_code`, `_request_id`, `_retry_after_ms` and
+ * `_may_have_been_delivered`.
+ */
+typedef struct acs_completion acs_completion;
 
 /**
  * Optional parts of a message for `acs_send_message`: a builder used by one
@@ -127,6 +147,18 @@ typedef struct acs_token_sink acs_token_sink;
  * `ACS_RESULT_*` values. Values are never renumbered.
  */
 typedef uint32_t acs_result;
+
+/**
+ * Called once per asynchronous call that was started, with the
+ * `user_data` given at submit and the call's outcome (valid only during the
+ * callback). It runs on one of the library's I/O threads, possibly before
+ * the submit returns; keep it short and never block in it. It may start
+ * new asynchronous calls, cancel calls and free clients and call handles;
+ * a blocking call from inside it fails with `ACS_RESULT_INVALID_ARGUMENT`.
+ * It must not unwind or throw across the C boundary. Once the process has
+ * begun to exit (or after `acs_shutdown`), callbacks no longer run.
+ */
+typedef void (*acs_completion_callback)(void *user_data, const acs_completion *completion);
 
 /**
  * Receives one log line: its level and a NUL-terminated UTF-8 message,
@@ -229,6 +261,12 @@ typedef void (*acs_user_data_free)(void *user_data);
 #define ACS_RESULT_TOKEN 24
 
 /**
+ * The caller cancelled the call (`acs_call_cancel`); its
+ * `may_have_been_delivered` says whether a message could still have arrived.
+ */
+#define ACS_RESULT_CANCELLED 25
+
+/**
  * A Rust panic was caught at the boundary.
  */
 #define ACS_RESULT_PANIC 90
@@ -243,6 +281,192 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Starts sending a message; the asynchronous twin of `acs_send_message`.
+ *
+ * Every argument is checked and copied before this returns (`options` may
+ * be NULL, and freed right after). On `ACS_RESULT_OK` the call is under
+ * way and `callback(user_data, completion)` runs exactly once, on an I/O
+ * thread, possibly before this returns; `acs_completion_message_id` then
+ * gives the new message's id. Any other result means nothing was started
+ * and the callback never runs; this thread's last error says why.
+ *
+ * With `call_out` non-NULL, `*call_out` receives a handle before the
+ * callback can run: cancel with `acs_call_cancel`, release with
+ * `acs_call_free`. The call keeps `client` alive: `acs_client_free` may be
+ * called while calls are in flight. Retries, timeouts and the token
+ * refresher behave as for `acs_send_message`; a message that may have been
+ * delivered is never sent again. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, `thread_id` and `content` NULL
+ * or NUL-terminated strings, `options` NULL or live message options, and
+ * `call_out` NULL or valid for writing a pointer. `callback` must be safe
+ * to call with `user_data` as described in `acs_completion_callback`.
+ */
+ACS_NODISCARD
+acs_result acs_send_message_async(const acs_client *client,
+                                  const char *thread_id,
+                                  const char *content,
+                                  const acs_message_options *options,
+                                  acs_completion_callback callback,
+                                  void *user_data,
+                                  acs_call **call_out);
+
+/**
+ * Starts sending a typing notification; the asynchronous twin of
+ * `acs_send_typing` (`sender_display_name` may be NULL). Submission,
+ * completion and `call_out` as for `acs_send_message_async`.
+ *
+ * # Safety
+ *
+ * As for `acs_send_message_async`; `sender_display_name` must be NULL or a
+ * NUL-terminated string.
+ */
+ACS_NODISCARD
+acs_result acs_send_typing_async(const acs_client *client,
+                                 const char *thread_id,
+                                 const char *sender_display_name,
+                                 acs_completion_callback callback,
+                                 void *user_data,
+                                 acs_call **call_out);
+
+/**
+ * Starts sending a read receipt; the asynchronous twin of
+ * `acs_send_read_receipt`. Submission, completion and `call_out` as for
+ * `acs_send_message_async`.
+ *
+ * # Safety
+ *
+ * As for `acs_send_message_async`; `chat_message_id` must be NULL or a
+ * NUL-terminated string.
+ */
+ACS_NODISCARD
+acs_result acs_send_read_receipt_async(const acs_client *client,
+                                       const char *thread_id,
+                                       const char *chat_message_id,
+                                       acs_completion_callback callback,
+                                       void *user_data,
+                                       acs_call **call_out);
+
+/**
+ * Cancels a call: it completes soon with `ACS_RESULT_CANCELLED`, unless it
+ * had already finished (its callback then reports that outcome). Before
+ * the request was sent, `acs_completion_may_have_been_delivered` is false;
+ * after, for a message, true (it may have been created). Idempotent, from
+ * any thread, also from inside a callback and after completion. NULL is a
+ * no-op.
+ *
+ * # Safety
+ *
+ * `call` must be NULL or a live call handle.
+ */
+void acs_call_cancel(const acs_call *call);
+
+/**
+ * Releases a call handle. Never cancels: the call goes on and its callback
+ * still runs. NULL is a no-op; release each handle once.
+ *
+ * # Safety
+ *
+ * `call` must be NULL or a call handle from `call_out`, released once.
+ */
+void acs_call_free(acs_call *call);
+
+/**
+ * The call's result: `ACS_RESULT_OK` or the failure's code (as the blocking
+ * call would return it, or `ACS_RESULT_CANCELLED`).
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+ACS_NODISCARD acs_result acs_completion_result(const acs_completion *c);
+
+/**
+ * The new message's id after a successful `acs_send_message_async`;
+ * NULL otherwise. Borrowed: valid during the callback only, copy it.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+const char *acs_completion_message_id(const acs_completion *c);
+
+/**
+ * HTTP status of the service's last answer to a failed call; 0 when there
+ * was none or the call succeeded.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+uint16_t acs_completion_http_status(const acs_completion *c);
+
+/**
+ * Copies the failure's message into `buf` as `acs_last_error_message` does
+ * (at most `len - 1` bytes and a NUL) and returns its full length; `""`
+ * after a success.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+size_t acs_completion_error_message(const acs_completion *c, char *buf, size_t len);
+
+/**
+ * Copies the service's error code (e.g. `"TooManyRequests"`; `""` when
+ * none) as `acs_last_error_code` does.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+size_t acs_completion_error_code(const acs_completion *c, char *buf, size_t len);
+
+/**
+ * Copies the failed call's request id as `acs_last_error_request_id` does.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+size_t acs_completion_request_id(const acs_completion *c, char *buf, size_t len);
+
+/**
+ * The delay in milliseconds the service's last answer asked for; 0 when none.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+uint64_t acs_completion_retry_after_ms(const acs_completion *c);
+
+/**
+ * Whether a failed call's request may have reached the service and been
+ * applied (see `acs_last_error_may_have_been_delivered`); false after a
+ * success.
+ *
+ * # Safety
+ *
+ * `c` must be NULL or the completion passed to the running callback.
+ */
+bool acs_completion_may_have_been_delivered(const acs_completion *c);
+
+/**
+ * Stops every callback into the caller's code for the rest of the process
+ * (completions, token refreshers, the log callback, `free_user_data`), and
+ * waits (at most 2 s) for those running on other threads. For language
+ * runtimes that finalize before C's exit handlers run (Python's `atexit`,
+ * .NET's `ProcessExit`): once it returns, no callback enters them. The
+ * library does the same by itself when the process calls `exit()`. Calls in
+ * flight are abandoned; a refresh that would be needed fails with
+ * `ACS_RESULT_TOKEN`; later asynchronous submits fail with
+ * `ACS_RESULT_INVALID_ARGUMENT`; blocking calls keep working. Thread-safe.
+ */
+void acs_shutdown(void);
+
+/**
  * Creates a client for `endpoint` (`https://NAME.communication.azure.com`;
  * plain `http://` only to loopback unless allowed in the options) with an
  * ACS user access token (a JWT). `options` may be NULL for the defaults; it
@@ -252,6 +476,11 @@ extern "C" {
  * `acs_client_free`. Fails with `ACS_RESULT_INVALID_ARGUMENT` (bad endpoint,
  * unreadable CA file), `ACS_RESULT_INSECURE_ENDPOINT` or `ACS_RESULT_TOKEN`
  * (not a JWT).
+ *
+ * # Safety
+ *
+ * `endpoint` and `token` must be NULL or NUL-terminated strings, `options`
+ * NULL or live options, and `client_out` NULL or valid for writing a pointer.
  */
 ACS_NODISCARD
 acs_result acs_client_new(const char *endpoint,
@@ -260,8 +489,15 @@ acs_result acs_client_new(const char *endpoint,
                           acs_client **client_out);
 
 /**
- * Releases a client. NULL is a no-op. Calls still running on other threads
- * must have returned first.
+ * Releases the caller's reference to a client. NULL is a no-op. Calls in
+ * flight hold references of their own: asynchronous calls complete (or may
+ * be cancelled) and then release the client. A blocking call takes its
+ * reference as it starts, so the handle must stay valid until the call has
+ * begun on its thread.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a client from `acs_client_new`, released once.
  */
 void acs_client_free(acs_client *client);
 
@@ -269,6 +505,11 @@ void acs_client_free(acs_client *client);
  * Replaces the client's token atomically (calls in flight keep the old
  * one). The token is copied. `ACS_RESULT_TOKEN` if it is not a JWT, and the
  * old token stays. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, and `token` NULL or a
+ * NUL-terminated string.
  */
 ACS_NODISCARD acs_result acs_client_set_token(const acs_client *client, const char *token);
 
@@ -281,6 +522,12 @@ ACS_NODISCARD acs_result acs_client_set_token(const acs_client *client, const ch
  * `ACS_RESULT_TIMEOUT`, `ACS_RESULT_IO` and a `ACS_RESULT_PROTOCOL` after a
  * 2xx mean the message may have been created. Send-message is not retried
  * after a timeout or a broken connection, since that could post it twice.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, `thread_id` and `content` NULL
+ * or NUL-terminated strings, `options` NULL or live message options, and
+ * `message_id_out` NULL or valid for writing a pointer.
  */
 ACS_NODISCARD
 acs_result acs_send_message(const acs_client *client,
@@ -292,6 +539,11 @@ acs_result acs_send_message(const acs_client *client,
 /**
  * Sends a typing notification to a thread; `sender_display_name` may be
  * NULL. Retried on timeouts and broken connections too. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, and the strings NULL or
+ * NUL-terminated.
  */
 ACS_NODISCARD
 acs_result acs_send_typing(const acs_client *client,
@@ -301,6 +553,11 @@ acs_result acs_send_typing(const acs_client *client,
 /**
  * Sends a read receipt for message `chat_message_id` of a thread. Retried on
  * timeouts and broken connections too. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, and the strings NULL or
+ * NUL-terminated.
  */
 ACS_NODISCARD
 acs_result acs_send_read_receipt(const acs_client *client,
@@ -319,6 +576,10 @@ const char *acs_result_str(acs_result result);
  * Returns the message's full length in bytes, without the NUL; with `buf`
  * NULL or `len` 0 only returns the length. The message is `""` after a
  * success. Thread-local: each thread sees its own last failure.
+ *
+ * # Safety
+ *
+ * `buf` must be NULL or valid for writing `len` bytes.
  */
 size_t acs_last_error_message(char *buf, size_t len);
 
@@ -332,6 +593,10 @@ uint16_t acs_last_error_http_status(void);
  * Copies the service error code of this thread's last failure (e.g.
  * `"TooManyRequests"`; `""` when none) like `acs_last_error_message`, and
  * returns its full length.
+ *
+ * # Safety
+ *
+ * `buf` must be NULL or valid for writing `len` bytes.
  */
 size_t acs_last_error_code(char *buf, size_t len);
 
@@ -339,6 +604,10 @@ size_t acs_last_error_code(char *buf, size_t len);
  * Copies the request id of this thread's last failure (`MS-CV`, else
  * `x-ms-request-id`, else the `x-ms-client-request-id` sent; `""` when no
  * request was made) like `acs_last_error_message`, and returns its full length.
+ *
+ * # Safety
+ *
+ * `buf` must be NULL or valid for writing `len` bytes.
  */
 size_t acs_last_error_request_id(char *buf, size_t len);
 
@@ -350,13 +619,32 @@ size_t acs_last_error_request_id(char *buf, size_t len);
 uint64_t acs_last_error_retry_after_ms(void);
 
 /**
+ * Whether the request of this thread's last failure may have reached the
+ * service and been applied (a message created) although the call failed:
+ * a timeout or broken connection after the request was written, an unusable
+ * 2xx, a cancellation after the request was sent. False after a success and
+ * for failures where nothing was applied (an error status, a redirect, a
+ * connection that never opened). Bindings read this instead of guessing
+ * from the result code.
+ */
+bool acs_last_error_may_have_been_delivered(void);
+
+/**
  * Installs the process-wide log callback, receiving lines up to
  * `max_level`; `callback` NULL removes it. Without a callback, the
  * environment variable `ACS_CHAT_LOG` (`error`, `warn`, `info`, `debug`,
  * `trace`) sends lines to standard error. `user_data` is passed to every
  * call and is not freed by the library; it must stay valid until the
- * callback is replaced or removed. An invalid `max_level` is
+ * callback is replaced or removed: this function returns only once no other
+ * thread is still inside the callback it replaced, so `user_data` may be
+ * released right after. (Called from inside a log callback, it cannot wait
+ * for that same call.) An invalid `max_level` is
  * `ACS_RESULT_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `callback`, if not NULL, must be safe to call with `user_data` as
+ * described above, from any thread, until it is replaced or removed.
  */
 ACS_NODISCARD
 acs_result acs_set_log_callback(acs_log_callback callback,
@@ -366,17 +654,30 @@ acs_result acs_set_log_callback(acs_log_callback callback,
 /**
  * Creates message options: text, no sender display name, no metadata. On
  * success `*options_out` owns them; release with `acs_message_options_free`.
+ *
+ * # Safety
+ *
+ * `options_out` must be NULL or valid for writing a pointer.
  */
 ACS_NODISCARD acs_result acs_message_options_new(acs_message_options **options_out);
 
 /**
  * Releases message options. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `options` must be NULL or options from `acs_message_options_new`,
+ * released once.
  */
 void acs_message_options_free(acs_message_options *options);
 
 /**
  * Sets the message type (`ACS_MESSAGE_TYPE_TEXT`, the default, or
  * `ACS_MESSAGE_TYPE_HTML`); any other value is `ACS_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live message options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_message_options_set_type(acs_message_options *o,
@@ -384,6 +685,11 @@ acs_result acs_message_options_set_type(acs_message_options *o,
 
 /**
  * Sets the sender display name; `""` clears it. The string is copied.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live message options, used by this thread only, and
+ * `name` NULL or a NUL-terminated string.
  */
 ACS_NODISCARD
 acs_result acs_message_options_set_sender_display_name(acs_message_options *o,
@@ -392,6 +698,11 @@ acs_result acs_message_options_set_sender_display_name(acs_message_options *o,
 /**
  * Adds a metadata entry; adding a key again replaces its value. Both strings
  * are copied. An empty key is `ACS_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live message options, used by this thread only, and
+ * `key` and `value` NULL or NUL-terminated strings.
  */
 ACS_NODISCARD
 acs_result acs_message_options_add_metadata(acs_message_options *o,
@@ -404,12 +715,21 @@ acs_result acs_message_options_add_metadata(acs_message_options *o,
  * application id, no extra CA file, plain http only to loopback, no token
  * refresher). On success `*options_out` owns the new options; release them
  * with `acs_client_options_free`.
+ *
+ * # Safety
+ *
+ * `options_out` must be NULL or valid for writing a pointer.
  */
 ACS_NODISCARD acs_result acs_client_options_new(acs_client_options **options_out);
 
 /**
  * Releases options from `acs_client_options_new`. NULL is a no-op. Clients
  * created from them are not affected.
+ *
+ * # Safety
+ *
+ * `options` must be NULL or options from `acs_client_options_new`,
+ * released once.
  */
 void acs_client_options_free(acs_client_options *options);
 
@@ -417,6 +737,11 @@ void acs_client_options_free(acs_client_options *options);
  * Sets the `api-version` sent with every request (default `"2025-03-15"`).
  * The string is copied. `ACS_RESULT_INVALID_ARGUMENT` unless it is
  * non-empty letters, digits, `-` and `.`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only, and
+ * `api_version` NULL or a NUL-terminated string.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_api_version(acs_client_options *o,
@@ -425,6 +750,10 @@ acs_result acs_client_options_set_api_version(acs_client_options *o,
 /**
  * Sets the timeout of each try, in milliseconds (default 30000); 0 means no
  * per-try timeout.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_timeout_ms(acs_client_options *o,
@@ -433,6 +762,10 @@ acs_result acs_client_options_set_timeout_ms(acs_client_options *o,
 /**
  * Sets the timeout for establishing a connection (TCP and TLS), in
  * milliseconds (default 10000). 0 is `ACS_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_connect_timeout_ms(acs_client_options *o,
@@ -441,6 +774,10 @@ acs_result acs_client_options_set_connect_timeout_ms(acs_client_options *o,
 /**
  * Sets how many times a failed attempt is retried (default 3, at most 10,
  * else `ACS_RESULT_INVALID_ARGUMENT`). 0 disables retries.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_max_retries(acs_client_options *o,
@@ -452,6 +789,10 @@ acs_result acs_client_options_set_max_retries(acs_client_options *o,
  * (defaults 800 and 60000). A delay asked for by the service replaces the
  * computed one, still capped at `max_ms`. `base_ms > max_ms` is
  * `ACS_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_retry_delay_ms(acs_client_options *o,
@@ -462,6 +803,11 @@ acs_result acs_client_options_set_retry_delay_ms(acs_client_options *o,
  * Sets the application id put in front of the User-Agent (at most 24
  * printable ASCII characters without spaces, else
  * `ACS_RESULT_INVALID_ARGUMENT`); `""` clears it. The string is copied.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only, and
+ * `application_id` NULL or a NUL-terminated string.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_application_id(acs_client_options *o,
@@ -472,6 +818,11 @@ acs_result acs_client_options_set_application_id(acs_client_options *o,
  * system store. The path is copied; the file is read by `acs_client_new`,
  * which fails with `ACS_RESULT_INVALID_ARGUMENT` if it cannot be read or
  * holds no certificate. An empty path is `ACS_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only, and
+ * `pem_path` NULL or a NUL-terminated string.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_ca_file(acs_client_options *o,
@@ -480,6 +831,10 @@ acs_result acs_client_options_set_ca_file(acs_client_options *o,
 /**
  * Allows plain `http://` to hosts that are not loopback (default false).
  * Loopback hosts (127.0.0.0/8, ::1, localhost) are always allowed.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_allow_insecure_http(acs_client_options *o,
@@ -487,9 +842,14 @@ acs_result acs_client_options_set_allow_insecure_http(acs_client_options *o,
 
 /**
  * Sets the token refresher; `refresher` NULL clears it. Clients created
- * from these options call it on the calling thread, one refresh at a time
- * per client: before a call when under 2 minutes of the token's life remain
- * (or, with proactive refresh, under 10 minutes), and once after a 401.
+ * from these options call it one refresh at a time per client: before a
+ * call when under 2 minutes of the token's life remain (or, with proactive
+ * refresh, under 10 minutes), and once after a 401. A blocking call runs it
+ * on the calling thread; an asynchronous call on a thread of the library's
+ * blocking pool, never on an I/O thread, while the calls waiting for it hold
+ * no thread. The refresher must not make calls on the client it refreshes
+ * (they fail with `ACS_RESULT_INVALID_ARGUMENT`); `acs_client_set_token` is
+ * allowed.
  *
  * `user_data` is passed to every call. `free_user_data` (may be NULL) runs
  * once with `user_data` when the options and every client created from them
@@ -497,6 +857,12 @@ acs_result acs_client_options_set_allow_insecure_http(acs_client_options *o,
  * the old refresher. With `refresher` NULL, or when this function fails,
  * nothing is kept and `free_user_data` is not called. `refresher` and
  * `user_data` must be usable from any thread that uses those clients.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
+ * `refresher` and `free_user_data` must be safe to call with `user_data`
+ * as described above, from any thread that uses the clients.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_token_refresher(acs_client_options *o,
@@ -509,14 +875,54 @@ acs_result acs_client_options_set_token_refresher(acs_client_options *o,
  * refresher is called once under 10 minutes of the token's life remain (or
  * at half the remaining life of a token that was already inside that
  * window), and a failure there keeps the current token.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
  */
 ACS_NODISCARD
 acs_result acs_client_options_set_proactive_refresh(acs_client_options *o,
                                                     bool enabled);
 
 /**
+ * Sets a deadline for a whole call, in milliseconds, across every attempt,
+ * back-off wait, token refresh and wait for a connection (default 0: none;
+ * only the per-try timeout applies). A call that reaches it fails with
+ * `ACS_RESULT_TIMEOUT`, whose `may_have_been_delivered` says whether the
+ * request had been sent.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
+ */
+ACS_NODISCARD
+acs_result acs_client_options_set_total_timeout_ms(acs_client_options *o,
+                                                   uint32_t total_ms);
+
+/**
+ * Sets how many requests may be in flight at once to the endpoint over
+ * HTTP/1.1, each on a connection of its own (default 100, 1 to 65536, else
+ * `ACS_RESULT_INVALID_ARGUMENT`). Further calls wait in line for a place;
+ * the wait counts against the call's deadline, not its per-try timeout.
+ * Over HTTP/2 (negotiated with the service by TLS ALPN) one connection
+ * carries every call and this bound does not apply. Clients with equal
+ * settings share the connections and the bound.
+ *
+ * # Safety
+ *
+ * `o` must be NULL or live client options, used by this thread only.
+ */
+ACS_NODISCARD
+acs_result acs_client_options_set_max_connections_per_origin(acs_client_options *o,
+                                                             uint32_t max_connections);
+
+/**
  * Releases a string returned by this library (such as the message id of
  * `acs_send_message`). NULL is a no-op. Any thread may call it, once per string.
+ *
+ * # Safety
+ *
+ * `s` must be NULL or a string this library returned, not yet released.
  */
 void acs_string_free(char *s);
 
@@ -527,6 +933,11 @@ void acs_string_free(char *s);
  *
  * Returns `ACS_RESULT_NULL_PARAMETER` or `ACS_RESULT_INVALID_ARGUMENT`
  * (invalid UTF-8). The token is validated when the refresher returns.
+ *
+ * # Safety
+ *
+ * `sink` must be NULL or the sink passed to the running refresher, and
+ * `token` NULL or a NUL-terminated string.
  */
 ACS_NODISCARD acs_result acs_token_sink_set(acs_token_sink *sink, const char *token);
 

@@ -10,12 +10,13 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 
+use crate::call::CallControl;
 use crate::credential::{Credential, TokenRefresher};
 use crate::error::{Error, FailureDetails, Result};
 use crate::log::{log_at, LogLevel};
 use crate::model::{self, MessageOptions};
 use crate::pipeline::{Call, Operation, Pipeline, RetryPolicy};
-use crate::runtime::{self, TlsSettings};
+use crate::runtime::{self, OriginLimit, Pool, PoolSettings};
 
 /// The api-version sent when none is set.
 pub const DEFAULT_API_VERSION: &str = "2025-03-15";
@@ -33,6 +34,10 @@ pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(800);
 pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// Longest accepted application id.
 pub const MAX_APPLICATION_ID_LEN: usize = 24;
+/// Default bound on requests in flight to one origin over HTTP/1.1.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN: u32 = 100;
+/// Largest accepted bound on requests in flight to one origin.
+pub const MAX_CONNECTIONS_PER_ORIGIN_LIMIT: u32 = 65_536;
 
 /// Everything outside RFC 3986 unreserved characters is percent-encoded, so
 /// a thread id always stays one path segment.
@@ -61,6 +66,8 @@ pub struct ClientOptions {
     allow_insecure_http: bool,
     token_refresher: Option<Arc<dyn TokenRefresher>>,
     proactive_refresh: bool,
+    total_timeout: Option<Duration>,
+    max_connections_per_origin: u32,
 }
 
 impl Default for ClientOptions {
@@ -77,6 +84,8 @@ impl Default for ClientOptions {
             allow_insecure_http: false,
             token_refresher: None,
             proactive_refresh: false,
+            total_timeout: None,
+            max_connections_per_origin: DEFAULT_MAX_CONNECTIONS_PER_ORIGIN,
         }
     }
 }
@@ -95,6 +104,11 @@ impl fmt::Debug for ClientOptions {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("token_refresher", &self.token_refresher.is_some())
             .field("proactive_refresh", &self.proactive_refresh)
+            .field("total_timeout", &self.total_timeout)
+            .field(
+                "max_connections_per_origin",
+                &self.max_connections_per_origin,
+            )
             .finish()
     }
 }
@@ -208,6 +222,38 @@ impl ClientOptions {
     pub fn set_proactive_refresh(&mut self, enabled: bool) -> &mut Self {
         self.proactive_refresh = enabled;
         self
+    }
+
+    /// Sets a deadline for a whole call, across all its attempts and waits
+    /// (default `None`: only the per-try timeout applies). A call that reaches
+    /// it fails with `Timeout`.
+    pub fn set_total_timeout(&mut self, deadline: Option<Duration>) -> &mut Self {
+        self.total_timeout = deadline.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Sets how many requests may be in flight at once to the endpoint over
+    /// HTTP/1.1, each on a connection of its own (default 100); further calls
+    /// wait for a place, within their deadline. HTTP/2 multiplexes every call
+    /// over one connection and is not bounded by this.
+    pub fn set_max_connections_per_origin(&mut self, max: u32) -> Result<&mut Self> {
+        if !(1..=MAX_CONNECTIONS_PER_ORIGIN_LIMIT).contains(&max) {
+            return Err(Error::InvalidArgument(format!(
+                "max_connections_per_origin must be 1 to {MAX_CONNECTIONS_PER_ORIGIN_LIMIT}"
+            )));
+        }
+        self.max_connections_per_origin = max;
+        Ok(self)
+    }
+
+    /// The deadline of a whole call; `None` for none.
+    pub fn total_timeout(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+
+    /// The bound on requests in flight to one origin over HTTP/1.1.
+    pub fn max_connections_per_origin(&self) -> u32 {
+        self.max_connections_per_origin
     }
 
     /// The api-version.
@@ -326,9 +372,57 @@ struct ClientInner {
     threads_base: String,
     query: String,
     pipeline: Pipeline,
-    credential: Credential,
+    credential: Arc<Credential>,
     /// The last URL built per operation, as calls usually repeat a thread.
     recent_urls: [RecentUrl; 3],
+}
+
+/// A client's way to its connection pool, re-resolved in a forked child
+/// (which must not use its parent's connections). Reads take no lock.
+pub(crate) struct PoolRef {
+    settings: PoolSettings,
+    origin: String,
+    cached: arc_swap::ArcSwap<PoolEntry>,
+}
+
+/// A pool and the limiter of the client's origin in it.
+pub(crate) struct PoolEntry {
+    generation: u64,
+    pub pool: Arc<Pool>,
+    pub limit: Arc<OriginLimit>,
+}
+
+impl PoolRef {
+    fn new(settings: PoolSettings, origin: String) -> Result<PoolRef> {
+        let entry = Self::resolve(&settings, &origin)?;
+        Ok(PoolRef {
+            settings,
+            origin,
+            cached: arc_swap::ArcSwap::new(entry),
+        })
+    }
+
+    fn resolve(settings: &PoolSettings, origin: &str) -> Result<Arc<PoolEntry>> {
+        let generation = runtime::generation();
+        let pool = runtime::pool(settings)?;
+        let limit = pool.origin(origin);
+        Ok(Arc::new(PoolEntry {
+            generation,
+            pool,
+            limit,
+        }))
+    }
+
+    /// The pool of this process.
+    pub(crate) fn get(&self) -> Result<Arc<PoolEntry>> {
+        let entry = self.cached.load_full();
+        if entry.generation == runtime::generation() {
+            return Ok(entry);
+        }
+        let fresh = Self::resolve(&self.settings, &self.origin)?;
+        self.cached.store(fresh.clone());
+        Ok(fresh)
+    }
 }
 
 /// One cached request URL with the thread id it was built for. Empty until
@@ -362,8 +456,9 @@ impl RecentUrl {
 /// A client for one ACS endpoint and identity.
 ///
 /// Cheap to clone (clones share everything) and safe to use from many
-/// threads at once. Calls block the calling thread; from inside a tokio
-/// runtime they fail with `InvalidArgument` (use `spawn_blocking`).
+/// threads at once. The blocking calls (`send_message`...) work from any
+/// thread, inside a tokio runtime too; the `_async` twins return futures that
+/// any executor can await and that hold no thread while in flight.
 #[derive(Clone)]
 pub struct ChatClient {
     inner: Arc<ClientInner>,
@@ -375,6 +470,123 @@ impl fmt::Debug for ChatClient {
             .field("endpoint", &self.inner.endpoint)
             .finish_non_exhaustive()
     }
+}
+
+/// A validated call, ready to run: everything copied from the caller.
+pub(crate) struct Request {
+    client: ChatClient,
+    operation: Operation,
+    url: Url,
+    body: bytes::Bytes,
+}
+
+/// What a successful call returns: the new message's id for send-message.
+pub(crate) type Sent = Option<String>;
+
+impl Request {
+    /// Runs the call: until it finishes, or, when `control` is cancelled,
+    /// until then (`Cancelled`, with the delivery verdict of that moment).
+    pub(crate) async fn run(self, control: Arc<CallControl>) -> Result<Sent> {
+        let inner = &self.client.inner;
+        let work = inner.pipeline.execute(Call {
+            operation: self.operation,
+            url: self.url.clone(),
+            body: self.body.clone(),
+            credential: &inner.credential,
+            control: &control,
+        });
+        let response = match control.or_cancelled(work).await {
+            Some(result) => result?,
+            None => return Err(cancelled(self.operation, &control)),
+        };
+        if self.operation != Operation::SendMessage {
+            return Ok(None);
+        }
+        message_id(response).map(Some)
+    }
+
+    /// Runs the call on the calling thread.
+    pub(crate) fn run_blocking(self) -> Result<Sent> {
+        let control = Arc::new(CallControl::new(false));
+        runtime::block_on(self.run(control))?
+    }
+
+    /// Starts the call on the I/O runtime; `done` receives its outcome there.
+    pub(crate) fn spawn(
+        self,
+        control: Arc<CallControl>,
+        done: impl FnOnce(Result<Sent>) + Send + 'static,
+    ) -> Result<()> {
+        runtime::spawn(async move { done(self.run(control).await) })?;
+        Ok(())
+    }
+
+    /// The call as a future for any executor: it runs on the I/O runtime,
+    /// and dropping the future cancels it.
+    fn into_future(self) -> impl std::future::Future<Output = Result<Sent>> + Send + 'static {
+        let control = Arc::new(CallControl::new(true));
+        let started = runtime::spawn(self.run(control.clone()));
+        async move {
+            struct CancelOnDrop(Arc<CallControl>);
+            impl Drop for CancelOnDrop {
+                fn drop(&mut self) {
+                    self.0.cancel();
+                }
+            }
+            // Cancelling a call that finished is a no-op.
+            let _cancel_on_drop = CancelOnDrop(control);
+            match started?.await {
+                Ok(outcome) => outcome,
+                Err(e) => Err(Error::Internal(format!("the call's task failed: {e}"))),
+            }
+        }
+    }
+}
+
+/// The error of a cancelled call.
+fn cancelled(operation: Operation, control: &CallControl) -> Error {
+    let delivered = control.may_have_been_delivered();
+    let message = match (delivered, operation) {
+        (false, _) => "the call was cancelled before its request was sent".to_owned(),
+        (true, Operation::SendMessage) => {
+            "the call was cancelled after its request was sent; the message may have been created"
+                .to_owned()
+        }
+        (true, _) => {
+            "the call was cancelled after its request was sent; it may have been applied".to_owned()
+        }
+    };
+    Error::Cancelled(Box::new(FailureDetails {
+        message,
+        request_id: control.client_request_id_str().to_owned(),
+        may_have_been_delivered: delivered,
+        ..FailureDetails::default()
+    }))
+}
+
+/// The new message's id from a 2xx answer: its body, else `Location`.
+fn message_id(response: crate::pipeline::Response) -> Result<String> {
+    if let Some(id) = model::message_id_from_body(&response.body) {
+        return Ok(id);
+    }
+    let location = response
+        .headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(model::message_id_from_location);
+    location.ok_or_else(|| {
+        Error::Protocol(Box::new(FailureDetails {
+            message: format!(
+                "the service answered HTTP {} without a message id; the message may have been created",
+                response.status.as_u16()
+            ),
+            http_status: response.status.as_u16(),
+            service_code: String::new(),
+            request_id: response.request_id(),
+            retry_after: None,
+            may_have_been_delivered: true,
+        }))
+    })
 }
 
 impl ChatClient {
@@ -404,10 +616,15 @@ impl ChatClient {
             }
             None => None,
         };
-        let http = runtime::http_client(&TlsSettings {
-            ca_file,
-            connect_timeout: options.connect_timeout,
-        })?;
+        let origin = url.origin().ascii_serialization();
+        let pool = PoolRef::new(
+            PoolSettings {
+                ca_file,
+                connect_timeout: options.connect_timeout,
+                max_connections_per_origin: options.max_connections_per_origin,
+            },
+            origin,
+        )?;
         let user_agent = match options.application_id.as_deref() {
             None => DEFAULT_USER_AGENT.clone(),
             Some(app) => HeaderValue::try_from(user_agent(Some(app))).map_err(|_| {
@@ -422,16 +639,17 @@ impl ChatClient {
                 query: format!("?api-version={}", options.api_version),
                 endpoint,
                 pipeline: Pipeline {
-                    http,
+                    pool,
                     user_agent,
                     per_try_timeout: options.timeout,
+                    total_timeout: options.total_timeout,
                     retry: RetryPolicy {
                         max_retries: options.max_retries,
                         base_delay: options.retry_delay,
                         max_delay: options.max_retry_delay,
                     },
                 },
-                credential,
+                credential: Arc::new(credential),
                 recent_urls: Default::default(),
             }),
         })
@@ -447,50 +665,121 @@ impl ChatClient {
         self.inner.credential.set(token)
     }
 
-    /// Sends a message to a thread and returns the new message's id.
+    /// Sends a message to a thread and returns the new message's id. Blocks
+    /// the calling thread until the service answers.
     pub fn send_message(
         &self,
         thread_id: &str,
         content: &str,
         options: &MessageOptions,
     ) -> Result<String> {
-        non_empty(content, "content")?;
-        let body = model::send_message_body(content, options)?;
-        let response = self.call(Operation::SendMessage, thread_id, body)?;
-        if let Some(id) = model::message_id_from_body(&response.body) {
-            return Ok(id);
-        }
-        let location = response
-            .headers
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(model::message_id_from_location);
-        location.ok_or_else(|| {
-            Error::Protocol(Box::new(FailureDetails {
-                message: format!(
-                    "the service answered HTTP {} without a message id; the message may have been created",
-                    response.status.as_u16()
-                ),
-                http_status: response.status.as_u16(),
-                service_code: String::new(),
-                request_id: response.request_id(),
-                retry_after: None,
-                may_have_been_delivered: true,
-            }))
-        })
+        let sent = self
+            .prepare_message(thread_id, content, options)?
+            .run_blocking()?;
+        sent.ok_or_else(|| Error::Internal("send-message returned no id".into()))
     }
 
     /// Sends a typing notification, with an optional sender display name.
     pub fn send_typing(&self, thread_id: &str, sender_display_name: Option<&str>) -> Result<()> {
-        let body = model::typing_body(sender_display_name)?;
-        self.call(Operation::Typing, thread_id, body).map(drop)
+        self.prepare_typing(thread_id, sender_display_name)?
+            .run_blocking()
+            .map(drop)
     }
 
     /// Sends a read receipt for a message.
     pub fn send_read_receipt(&self, thread_id: &str, chat_message_id: &str) -> Result<()> {
+        self.prepare_read_receipt(thread_id, chat_message_id)?
+            .run_blocking()
+            .map(drop)
+    }
+
+    /// [`send_message`](Self::send_message) as a future. Arguments are
+    /// checked and copied now; the call runs on the library's I/O runtime
+    /// whether or not the future is polled, and dropping the future cancels
+    /// it. Any executor may await it.
+    pub fn send_message_async(
+        &self,
+        thread_id: &str,
+        content: &str,
+        options: &MessageOptions,
+    ) -> impl std::future::Future<Output = Result<String>> + Send + 'static {
+        let started = self
+            .prepare_message(thread_id, content, options)
+            .map(Request::into_future);
+        async move {
+            let sent = started?.await?;
+            sent.ok_or_else(|| Error::Internal("send-message returned no id".into()))
+        }
+    }
+
+    /// [`send_typing`](Self::send_typing) as a future (see
+    /// [`send_message_async`](Self::send_message_async)).
+    pub fn send_typing_async(
+        &self,
+        thread_id: &str,
+        sender_display_name: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let started = self
+            .prepare_typing(thread_id, sender_display_name)
+            .map(Request::into_future);
+        async move { started?.await.map(drop) }
+    }
+
+    /// [`send_read_receipt`](Self::send_read_receipt) as a future (see
+    /// [`send_message_async`](Self::send_message_async)).
+    pub fn send_read_receipt_async(
+        &self,
+        thread_id: &str,
+        chat_message_id: &str,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let started = self
+            .prepare_read_receipt(thread_id, chat_message_id)
+            .map(Request::into_future);
+        async move { started?.await.map(drop) }
+    }
+
+    /// Checks and copies a send-message call.
+    pub(crate) fn prepare_message(
+        &self,
+        thread_id: &str,
+        content: &str,
+        options: &MessageOptions,
+    ) -> Result<Request> {
+        non_empty(content, "content")?;
+        let body = model::send_message_body(content, options)?;
+        self.prepare(Operation::SendMessage, thread_id, body)
+    }
+
+    /// Checks and copies a typing-notification call.
+    pub(crate) fn prepare_typing(
+        &self,
+        thread_id: &str,
+        sender_display_name: Option<&str>,
+    ) -> Result<Request> {
+        let body = model::typing_body(sender_display_name)?;
+        self.prepare(Operation::Typing, thread_id, body)
+    }
+
+    /// Checks and copies a read-receipt call.
+    pub(crate) fn prepare_read_receipt(
+        &self,
+        thread_id: &str,
+        chat_message_id: &str,
+    ) -> Result<Request> {
         non_empty(chat_message_id, "chat_message_id")?;
         let body = model::read_receipt_body(chat_message_id)?;
-        self.call(Operation::ReadReceipt, thread_id, body).map(drop)
+        self.prepare(Operation::ReadReceipt, thread_id, body)
+    }
+
+    fn prepare(&self, operation: Operation, thread_id: &str, body: Vec<u8>) -> Result<Request> {
+        self.inner.credential.check_not_refreshing()?;
+        let url = self.url(operation, thread_id)?;
+        Ok(Request {
+            client: self.clone(),
+            operation,
+            url,
+            body: body.into(),
+        })
     }
 
     pub(crate) fn url(&self, operation: Operation, thread_id: &str) -> Result<Url> {
@@ -514,21 +803,6 @@ impl ChatClient {
         let url = Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))?;
         recent.put(thread_id, &url);
         Ok(url)
-    }
-
-    fn call(
-        &self,
-        operation: Operation,
-        thread_id: &str,
-        body: Vec<u8>,
-    ) -> Result<crate::pipeline::Response> {
-        let url = self.url(operation, thread_id)?;
-        self.inner.pipeline.execute(Call {
-            operation,
-            url,
-            body: body.into(),
-            credential: &self.inner.credential,
-        })
     }
 }
 

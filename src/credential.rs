@@ -24,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use reqwest::header::HeaderValue;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::log::{log_at, LogLevel};
@@ -106,7 +107,11 @@ impl AccessToken {
     /// Validates `token` as a JWT and prepares its header value.
     pub(crate) fn parse(token: &str, now: SystemTime) -> Result<AccessToken> {
         let expires_on = jwt_expiry(token)?;
-        // Exactly sized, so the header value keeps no spare capacity.
+        // Exactly sized, so the header value keeps no spare capacity. The
+        // string moves into the header value without a copy (and cannot fail:
+        // `jwt_expiry` admits only base64url and dots), so no copy of the
+        // token is left to wipe; the header value itself, shared with the
+        // HTTP stack, cannot be wiped (README, Security).
         let mut bearer = String::with_capacity("Bearer ".len() + token.len());
         bearer.push_str("Bearer ");
         bearer.push_str(token);
@@ -195,6 +200,14 @@ pub(crate) struct CallRefreshState {
     refreshed_after_unauthorized: bool,
 }
 
+impl CallRefreshState {
+    /// Records that the call moved past a 401 on another call's new token.
+    pub(crate) fn mark_refreshed_after_unauthorized(&mut self) {
+        self.refreshed_after_unauthorized = true;
+        self.refreshed = true;
+    }
+}
+
 #[derive(Default)]
 struct RefreshState {
     last_refresh: Option<Instant>,
@@ -211,6 +224,14 @@ pub(crate) struct Credential {
     /// Refreshes finished so far; read before waiting for `single_flight` to
     /// tell whether a refresh ran meanwhile.
     refreshes: AtomicU64,
+    /// Asynchronous calls wait here, holding no thread, while one of them
+    /// refreshes on the blocking pool.
+    async_gate: tokio::sync::Mutex<()>,
+}
+
+thread_local! {
+    /// The credential whose refresher this thread is running, if any.
+    static REFRESHING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Credential {
@@ -225,7 +246,32 @@ impl Credential {
             proactive,
             single_flight: Mutex::new(RefreshState::default()),
             refreshes: AtomicU64::new(0),
+            async_gate: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Fails when this thread is inside this credential's own refresher: a
+    /// call from there would wait for the refresh it is part of.
+    pub(crate) fn check_not_refreshing(&self) -> Result<()> {
+        let me = std::ptr::from_ref(self) as usize;
+        if REFRESHING.try_with(std::cell::Cell::get).unwrap_or(0) == me {
+            return Err(Error::InvalidArgument(
+                "a token refresher cannot make calls on the client it refreshes; return the \
+                 token instead"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refreshes finished so far.
+    pub(crate) fn refreshes(&self) -> u64 {
+        self.refreshes.load(Ordering::Acquire)
+    }
+
+    /// Where asynchronous calls wait for a refresh.
+    pub(crate) fn async_gate(&self) -> &tokio::sync::Mutex<()> {
+        &self.async_gate
     }
 
     /// The token in use now.
@@ -245,18 +291,39 @@ impl Credential {
 
     /// The token to send now, refreshing first when a window says so.
     pub(crate) fn token_for_call(&self, call: &mut CallRefreshState) -> Result<Arc<AccessToken>> {
+        if let Some(token) = self.token_without_refresh(call) {
+            return Ok(token);
+        }
+        let before = self.refreshes();
+        self.refresh_for_call(call, before)
+    }
+
+    /// The token to send now when no refresh is due; `None` when one is.
+    pub(crate) fn token_without_refresh(
+        &self,
+        call: &CallRefreshState,
+    ) -> Option<Arc<AccessToken>> {
+        let observed = self.current();
+        let due = self.refresher.is_some()
+            && !call.refreshed
+            && refresh_need(&observed, SystemTime::now(), self.proactive, None)
+                != RefreshNeed::None;
+        (!due).then_some(observed)
+    }
+
+    /// The slow path of `token_for_call`: waits for the refresh lock and
+    /// refreshes unless another call did meanwhile. `before` is the refresh
+    /// count read before waiting.
+    pub(crate) fn refresh_for_call(
+        &self,
+        call: &mut CallRefreshState,
+        before: u64,
+    ) -> Result<Arc<AccessToken>> {
         let observed = self.current();
         let Some(refresher) = &self.refresher else {
             return Ok(observed);
         };
-        if call.refreshed {
-            return Ok(observed);
-        }
         let now = SystemTime::now();
-        if refresh_need(&observed, now, self.proactive, None) == RefreshNeed::None {
-            return Ok(observed);
-        }
-        let before = self.refreshes.load(Ordering::Acquire);
         let mut state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
         let latest = self.current();
         if !Arc::ptr_eq(&latest, &observed) && !latest.is_expired(now) {
@@ -284,6 +351,12 @@ impl Credential {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The token that replaced `rejected`, if another call installed a valid one.
+    pub(crate) fn replacement_for(&self, rejected: &Arc<AccessToken>) -> Option<Arc<AccessToken>> {
+        let latest = self.current();
+        (!Arc::ptr_eq(&latest, rejected) && !latest.is_expired(SystemTime::now())).then_some(latest)
     }
 
     /// Whether a 401 may be answered by refreshing and retrying once.
@@ -331,9 +404,20 @@ impl Credential {
 
     fn refresh_once(&self, refresher: &dyn TokenRefresher) -> Result<Arc<AccessToken>> {
         log_at!(LogLevel::Info, "refreshing the access token");
-        let token = refresher
-            .refresh()
-            .map_err(|e| Error::Token(format!("the token refresher failed: {e}")))?;
+        struct Refreshing(usize);
+        impl Drop for Refreshing {
+            fn drop(&mut self) {
+                let _ = REFRESHING.try_with(|c| c.set(self.0));
+            }
+        }
+        let me = std::ptr::from_ref(self) as usize;
+        let _refreshing = Refreshing(REFRESHING.try_with(|c| c.replace(me)).unwrap_or(0));
+        // The library's copy of the refresher's token: wiped once parsed.
+        let token = Zeroizing::new(
+            refresher
+                .refresh()
+                .map_err(|e| Error::Token(format!("the token refresher failed: {e}")))?,
+        );
         let now = SystemTime::now();
         let parsed = AccessToken::parse(&token, now).map_err(|e| match e {
             Error::Token(m) => Error::Token(format!(
@@ -486,6 +570,7 @@ pub(crate) mod tests {
             proactive: true,
             single_flight: Mutex::new(RefreshState::default()),
             refreshes: AtomicU64::new(0),
+            async_gate: tokio::sync::Mutex::new(()),
         };
         let used = cred
             .token_for_call(&mut CallRefreshState::default())

@@ -15,7 +15,8 @@ use std::time::Duration;
 pub enum ResultCode {
     /// Success.
     Ok = 0,
-    /// A required pointer was NULL (C API only).
+    /// A required pointer was NULL. Only the C API returns it: no [`Error`]
+    /// maps to it, since the Rust API takes references.
     NullParameter = 1,
     /// Invalid UTF-8, an empty id or content, a bad endpoint URL or option value.
     InvalidArgument = 2,
@@ -43,6 +44,9 @@ pub enum ResultCode {
     Protocol = 23,
     /// The token is not a JWT, or the refresher failed or returned an expired token.
     Token = 24,
+    /// The caller cancelled the call; `may_have_been_delivered` says whether
+    /// a message could still have arrived.
+    Cancelled = 25,
     /// A Rust panic was caught at the C boundary.
     Panic = 90,
     /// A bug in the library.
@@ -51,7 +55,7 @@ pub enum ResultCode {
 
 impl ResultCode {
     /// Every code, in numeric order.
-    pub const ALL: [ResultCode; 17] = [
+    pub const ALL: [ResultCode; 18] = [
         ResultCode::Ok,
         ResultCode::NullParameter,
         ResultCode::InvalidArgument,
@@ -67,6 +71,7 @@ impl ResultCode {
         ResultCode::Io,
         ResultCode::Protocol,
         ResultCode::Token,
+        ResultCode::Cancelled,
         ResultCode::Panic,
         ResultCode::Internal,
     ];
@@ -99,6 +104,7 @@ impl ResultCode {
             ResultCode::Io => "ACS_RESULT_IO",
             ResultCode::Protocol => "ACS_RESULT_PROTOCOL",
             ResultCode::Token => "ACS_RESULT_TOKEN",
+            ResultCode::Cancelled => "ACS_RESULT_CANCELLED",
             ResultCode::Panic => "ACS_RESULT_PANIC",
             ResultCode::Internal => "ACS_RESULT_INTERNAL",
         }
@@ -124,6 +130,7 @@ impl ResultCode {
             ResultCode::Io => "the connection broke; the request may have been delivered",
             ResultCode::Protocol => "the service's answer could not be used",
             ResultCode::Token => "the access token is invalid, expired or could not be refreshed",
+            ResultCode::Cancelled => "the call was cancelled",
             ResultCode::Panic => "a panic was caught at the library boundary",
             ResultCode::Internal => "internal error in the library",
         }
@@ -152,9 +159,6 @@ pub struct FailureDetails {
 /// Display gives a one-line message without the token.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
-    /// A required pointer was NULL (raised by the C layer).
-    #[error("{0} is NULL")]
-    NullParameter(&'static str),
     /// Invalid argument or option value.
     #[error("{0}")]
     InvalidArgument(String),
@@ -179,6 +183,9 @@ pub enum Error {
     /// An answer that cannot be used.
     #[error("{}", .0.message)]
     Protocol(Box<FailureDetails>),
+    /// The caller cancelled the call.
+    #[error("{}", .0.message)]
+    Cancelled(Box<FailureDetails>),
     /// A panic was caught at the C boundary.
     #[error("a panic was caught at the library boundary: {0}")]
     Panic(String),
@@ -192,7 +199,6 @@ impl Error {
     /// are mapped to codes.
     pub fn result_code(&self) -> ResultCode {
         match self {
-            Error::NullParameter(_) => ResultCode::NullParameter,
             Error::InvalidArgument(_) => ResultCode::InvalidArgument,
             Error::InsecureEndpoint(_) => ResultCode::InsecureEndpoint,
             Error::Token(_) => ResultCode::Token,
@@ -208,6 +214,7 @@ impl Error {
             Error::Timeout(_) => ResultCode::Timeout,
             Error::Io(_) => ResultCode::Io,
             Error::Protocol(_) => ResultCode::Protocol,
+            Error::Cancelled(_) => ResultCode::Cancelled,
             Error::Panic(_) => ResultCode::Panic,
             Error::Internal(_) => ResultCode::Internal,
         }
@@ -219,7 +226,8 @@ impl Error {
             | Error::Connect(d)
             | Error::Timeout(d)
             | Error::Io(d)
-            | Error::Protocol(d) => Some(d),
+            | Error::Protocol(d)
+            | Error::Cancelled(d) => Some(d),
             _ => None,
         }
     }

@@ -1,5 +1,6 @@
 //! Entry points into internal parsers, for the fuzz targets in `fuzz/`.
-//! Not part of the API: no stability promise.
+//! Compiled only with the `fuzzing` feature, which only `fuzz/Cargo.toml`
+//! turns on. Not part of the API: no stability promise.
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};

@@ -18,13 +18,29 @@
 //! # }
 //! ```
 //!
-//! One I/O runtime serves every client of the process and is driven by the
-//! calling thread; clients with the same TLS settings share one connection
-//! pool. Calls block; from inside a tokio runtime they fail with
-//! `InvalidArgument` instead (make them with `spawn_blocking`).
+//! Each call has a blocking form and an `_async` twin that returns a future
+//! any executor can await:
+//!
+//! ```no_run
+//! # async fn f(client: acs_chat::ChatClient) -> Result<(), acs_chat::Error> {
+//! let id = client
+//!     .send_message_async("19:abc@thread.v2", "hello", &acs_chat::MessageOptions::new())
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! One I/O runtime with a fixed number of threads (`ACS_CHAT_IO_THREADS`,
+//! default 2) serves every client of the process: a call in flight costs a
+//! socket and a little memory, never a thread. A blocking call polls its
+//! request on the calling thread; clients with the same TLS settings share one
+//! connection pool. The runtime survives `fork()` (a child gets its own) and
+//! process exit (no completion callback runs once exit has begun).
 
 // The safe core. These modules are private (their public items are
 // re-exported below) and skipped by cbindgen: only `ffi` makes the C API.
+/// cbindgen:ignore
+mod call;
 /// cbindgen:ignore
 mod client;
 /// cbindgen:ignore
@@ -39,16 +55,21 @@ mod model;
 mod pipeline;
 /// cbindgen:ignore
 mod runtime;
+/// cbindgen:ignore
+mod transport;
 
 pub mod ffi;
 
+// Only with the `fuzzing` feature, which only fuzz/ turns on.
 /// cbindgen:ignore
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
 pub use client::{
-    ChatClient, ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_DELAY, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, MAX_APPLICATION_ID_LEN,
+    ChatClient, ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_ORIGIN, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_DELAY,
+    DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, MAX_APPLICATION_ID_LEN, MAX_CONNECTIONS_PER_ORIGIN_LIMIT,
     MAX_RETRIES_LIMIT,
 };
 pub use credential::{
@@ -58,4 +79,4 @@ pub use credential::{
 pub use error::{Error, FailureDetails, ResultCode};
 pub use log::{set_logger, LogCallback, LogLevel};
 pub use model::{MessageOptions, MessageType};
-pub use pipeline::MAX_RESPONSE_BODY;
+pub use transport::MAX_RESPONSE_BODY;

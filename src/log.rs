@@ -12,8 +12,6 @@ use std::sync::{Arc, RwLock};
 
 use once_cell::sync::Lazy;
 
-use crate::error::{Error, Result};
-
 /// Severity of a log line; also the maximum level a logger receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u32)]
@@ -33,23 +31,6 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    /// The level for the C enum value.
-    pub fn from_u32(value: u32) -> Result<LogLevel> {
-        Ok(match value {
-            0 => LogLevel::Off,
-            1 => LogLevel::Error,
-            2 => LogLevel::Warn,
-            3 => LogLevel::Info,
-            4 => LogLevel::Debug,
-            5 => LogLevel::Trace,
-            other => {
-                return Err(Error::InvalidArgument(format!(
-                    "log level {other} is not a valid acs_log_level"
-                )))
-            }
-        })
-    }
-
     /// Upper-case name, e.g. `"DEBUG"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,7 +63,7 @@ pub type LogCallback = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 #[derive(Clone)]
 enum Sink {
     Stderr,
-    Callback(LogCallback),
+    Callback(Arc<LogCallback>),
 }
 
 struct Logger {
@@ -109,21 +90,44 @@ static LOGGER: Lazy<RwLock<Logger>> = Lazy::new(|| {
 /// Mirror of the logger's maximum level, read without locking.
 static MAX_LEVEL: AtomicU32 = AtomicU32::new(u32::MAX);
 
+thread_local! {
+    /// How many log callbacks this thread is inside.
+    static IN_LOG_CALLBACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Installs the process-wide log callback, receiving lines up to `max_level`.
 /// `None` removes it; logging then follows `ACS_CHAT_LOG` again.
+///
+/// Returns once no other thread is inside the callback it replaced, so the
+/// caller may then release whatever that callback used. (A call from inside
+/// a log callback waits for the other threads only.)
 pub fn set_logger(callback: Option<LogCallback>, max_level: LogLevel) {
-    let mut logger = LOGGER.write().unwrap_or_else(|e| e.into_inner());
-    *logger = match callback {
-        Some(callback) => Logger {
-            sink: Sink::Callback(callback),
-            max_level,
-        },
-        None => Logger {
-            sink: Sink::Stderr,
-            max_level: env_level(),
-        },
+    let replaced = {
+        let mut logger = LOGGER.write().unwrap_or_else(|e| e.into_inner());
+        let replaced = std::mem::replace(
+            &mut *logger,
+            match callback {
+                Some(callback) => Logger {
+                    sink: Sink::Callback(Arc::new(callback)),
+                    max_level,
+                },
+                None => Logger {
+                    sink: Sink::Stderr,
+                    max_level: env_level(),
+                },
+            },
+        );
+        MAX_LEVEL.store(logger.max_level as u32, Ordering::Relaxed);
+        replaced
     };
-    MAX_LEVEL.store(logger.max_level as u32, Ordering::Relaxed);
+    if let Sink::Callback(old) = replaced.sink {
+        // Every delivery holds a clone of the callback while it runs, and no
+        // new clone can be taken now that it is replaced.
+        let own = IN_LOG_CALLBACK.try_with(std::cell::Cell::get).unwrap_or(0);
+        while Arc::strong_count(&old) > 1 + own {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
 }
 
 /// Whether a line at `level` would be delivered anywhere.
@@ -147,8 +151,26 @@ pub(crate) fn write(level: LogLevel, args: fmt::Arguments<'_>) {
     };
     let line = crate::model::one_line(&args.to_string());
     match sink {
-        Sink::Stderr => eprintln!("acs_chat {}: {line}", level.as_str()),
-        Sink::Callback(callback) => callback(level, &line),
+        Sink::Stderr => {
+            // A closed or full stderr must never fail the call that logs.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "acs_chat {}: {line}",
+                level.as_str()
+            );
+        }
+        Sink::Callback(callback) => {
+            struct Inside;
+            impl Drop for Inside {
+                fn drop(&mut self) {
+                    let _ = IN_LOG_CALLBACK.try_with(|c| c.set(c.get().saturating_sub(1)));
+                }
+            }
+            let _ = IN_LOG_CALLBACK.try_with(|c| c.set(c.get() + 1));
+            let _inside = Inside;
+            callback(level, &line);
+        }
     }
 }
 
@@ -167,14 +189,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_parse_and_convert() {
+    fn levels_parse_and_order() {
         assert_eq!(LogLevel::parse("DEBUG"), Some(LogLevel::Debug));
         assert_eq!(LogLevel::parse(" warn "), Some(LogLevel::Warn));
         assert_eq!(LogLevel::parse("loud"), None);
-        for v in 0..=5 {
-            assert_eq!(LogLevel::from_u32(v).unwrap() as u32, v);
-        }
-        assert!(LogLevel::from_u32(6).is_err());
         assert!(LogLevel::Error < LogLevel::Trace);
     }
 }

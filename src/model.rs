@@ -24,17 +24,6 @@ impl MessageType {
             MessageType::Html => "html",
         }
     }
-
-    /// The type for the C enum value (`ACS_MESSAGE_TYPE_TEXT` = 0, `ACS_MESSAGE_TYPE_HTML` = 1).
-    pub fn from_u32(value: u32) -> Result<MessageType> {
-        match value {
-            0 => Ok(MessageType::Text),
-            1 => Ok(MessageType::Html),
-            other => Err(Error::InvalidArgument(format!(
-                "message type {other} is not a valid acs_message_type"
-            ))),
-        }
-    }
 }
 
 /// Optional parts of a message: type, sender display name, metadata.
@@ -292,13 +281,6 @@ mod tests {
             read_receipt_body("171").unwrap(),
             br#"{"chatMessageId":"171"}"#
         );
-    }
-
-    #[test]
-    fn message_type_from_u32() {
-        assert_eq!(MessageType::from_u32(0).unwrap(), MessageType::Text);
-        assert_eq!(MessageType::from_u32(1).unwrap(), MessageType::Html);
-        assert!(MessageType::from_u32(2).is_err());
     }
 
     #[test]

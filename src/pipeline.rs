@@ -1,11 +1,13 @@
 //! The request pipeline: one call = up to `1 + max_retries` attempts, with
-//! back-off, `Retry-After` handling, a per-try timeout, a capped response
-//! body, and one refresh-and-retry after a 401 when a refresher is set.
+//! back-off, `Retry-After` handling, a per-try timeout, an optional deadline
+//! over all attempts, a capped response body, and one refresh-and-retry after
+//! a 401 when a refresher is set.
 //!
-//! Each attempt runs on the shared runtime, driven by the calling thread; the
-//! back-off sleeps happen outside it.
+//! A call is one future. A blocking call polls it on the calling thread; an
+//! asynchronous one is a task on the I/O runtime. Back-off waits are timers
+//! either way.
 
-use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -14,14 +16,12 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
+use crate::call::CallControl;
 use crate::credential::{AccessToken, CallRefreshState, Credential};
 use crate::error::{Error, FailureDetails, Result};
 use crate::log::{log_at, LogLevel};
 use crate::model::{one_line, parse_error_body};
-use crate::runtime;
-
-/// Largest response body read; a larger one is a protocol error.
-pub const MAX_RESPONSE_BODY: usize = 1024 * 1024;
+use crate::transport::{attempt, AttemptError, RawResponse, TrackedBody, MAX_RESPONSE_BODY};
 
 /// Jitter applied to computed back-off delays: plus or minus this fraction.
 pub const JITTER: f64 = 0.2;
@@ -117,15 +117,6 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     Some(date.duration_since(now).unwrap_or_default())
 }
 
-/// The innermost cause of an error, as one line.
-pub(crate) fn root_cause(error: &(dyn StdError + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    one_line(&cause.to_string())
-}
-
 /// A successful (2xx) answer.
 #[derive(Debug)]
 pub(crate) struct Response {
@@ -147,11 +138,12 @@ impl Response {
     }
 }
 
-/// Everything fixed for a client: the HTTP client and its settings.
+/// Everything fixed for a client: its pool and settings.
 pub(crate) struct Pipeline {
-    pub http: reqwest::Client,
+    pub pool: crate::client::PoolRef,
     pub user_agent: HeaderValue,
     pub per_try_timeout: Option<Duration>,
+    pub total_timeout: Option<Duration>,
     pub retry: RetryPolicy,
 }
 
@@ -160,7 +152,8 @@ pub(crate) struct Call<'a> {
     pub operation: Operation,
     pub url: Url,
     pub body: Bytes,
-    pub credential: &'a Credential,
+    pub credential: &'a Arc<Credential>,
+    pub control: &'a Arc<CallControl>,
 }
 
 /// What one attempt means for the call.
@@ -178,7 +171,6 @@ enum Step {
 struct AttemptContext<'a> {
     call: &'a Call<'a>,
     token: &'a AccessToken,
-    crid_header: &'a HeaderValue,
     client_request_id: &'a str,
 }
 
@@ -240,102 +232,6 @@ fn log_attempt(
     }
 }
 
-enum AttemptError {
-    Connect(String),
-    Timeout,
-    Io(String),
-    Oversize {
-        status: StatusCode,
-        headers: HeaderMap,
-    },
-}
-
-struct RawResponse {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-async fn read_capped(
-    mut response: reqwest::Response,
-) -> std::result::Result<RawResponse, AttemptError> {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_RESPONSE_BODY as u64)
-    {
-        return Err(AttemptError::Oversize { status, headers });
-    }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_RESPONSE_BODY {
-                    return Err(AttemptError::Oversize { status, headers });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(AttemptError::Timeout),
-            Err(e) => return Err(AttemptError::Io(root_cause(&e))),
-        }
-    }
-    Ok(RawResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Lets the runtime poll for I/O, and then run the connection tasks it woke,
-/// before a pooled connection is picked. The runtime only runs while some
-/// thread is inside a call, so a connection the server closed while idle is
-/// noticed here rather than by sending a request into it (which, for
-/// send-message, would be an `IO` failure that cannot be retried).
-async fn settle_idle_connections() {
-    // First yield: the scheduler polls the I/O driver and queues woken tasks.
-    tokio::task::yield_now().await;
-    // Second yield: those tasks run (closing dead connections) before we continue.
-    tokio::task::yield_now().await;
-}
-
-async fn attempt(
-    http: &reqwest::Client,
-    request: reqwest::Request,
-    per_try: Option<Duration>,
-) -> std::result::Result<RawResponse, AttemptError> {
-    let exchange = async {
-        settle_idle_connections().await;
-        let response = http.execute(request).await.map_err(|e| {
-            if e.is_connect() {
-                AttemptError::Connect(root_cause(&e))
-            } else if e.is_timeout() {
-                AttemptError::Timeout
-            } else {
-                AttemptError::Io(root_cause(&e))
-            }
-        })?;
-        read_capped(response).await
-    };
-    match per_try {
-        Some(limit) => tokio::time::timeout(limit, exchange)
-            .await
-            .unwrap_or(Err(AttemptError::Timeout)),
-        None => exchange.await,
-    }
-}
-
-/// A fresh random (version 4) UUID for `x-ms-client-request-id`. It only
-/// correlates logs, so the thread-local generator of `fastrand` is enough and
-/// saves a system call per call.
-fn new_client_request_id() -> HeaderValue {
-    let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let text = uuid.hyphenated().encode_lower(&mut text);
-    HeaderValue::from_str(text).expect("a UUID is a valid header value")
-}
-
 fn request_id(headers: &HeaderMap, ours: &str) -> String {
     ["ms-cv", "x-ms-request-id"]
         .iter()
@@ -354,32 +250,46 @@ fn status_text(status: StatusCode) -> String {
 }
 
 impl Pipeline {
-    /// Runs a call to completion: a 2xx answer, or the error after retries.
-    pub(crate) fn execute(&self, call: Call<'_>) -> Result<Response> {
-        let crid_header = new_client_request_id();
-        let client_request_id = crid_header.to_str().unwrap_or_default();
+    /// Runs a call to completion within its deadline: a 2xx answer, or the
+    /// error after retries.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Response> {
+        match self.total_timeout {
+            None => self.attempts(&call).await,
+            Some(limit) => match tokio::time::timeout(limit, self.attempts(&call)).await {
+                Ok(result) => result,
+                Err(_) => Err(deadline_error(&call, limit)),
+            },
+        }
+    }
+
+    async fn attempts(&self, call: &Call<'_>) -> Result<Response> {
+        let pool = self.pool.get()?;
+        let client_request_id = call.control.client_request_id_str();
         let mut refresh = CallRefreshState::default();
-        let mut token = call.credential.token_for_call(&mut refresh)?;
+        // A refresher blocks. A blocking call without a deadline runs it on its
+        // own thread; otherwise it runs on the blocking pool, so that the I/O
+        // threads never block and a deadline bounds the wait for it.
+        let inline = !call.control.on_runtime() && self.total_timeout.is_none();
+        let mut token = token_for_call(call, &mut refresh, inline).await?;
         let mut retries = 0u32;
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
-            let request = self.request(&call, &token, &crid_header);
+            let request = self.request(call, &token);
             let started = Instant::now();
-            let outcome = runtime::block_on(attempt(&self.http, request, self.per_try_timeout))?;
-            log_attempt(&call, &outcome, started.elapsed(), attempt_number);
+            let outcome =
+                attempt(pool.pool.http(), &pool.limit, request, self.per_try_timeout).await;
+            log_attempt(call, &outcome, started.elapsed(), attempt_number);
             if matches!(&outcome, Ok(raw) if raw.status == StatusCode::UNAUTHORIZED)
                 && call.credential.can_refresh_after_unauthorized(&refresh)
             {
-                token = call
-                    .credential
-                    .refresh_after_unauthorized(&token, &mut refresh)?;
+                call.control.mark_answered();
+                token = refresh_after_unauthorized(call, &token, &mut refresh, inline).await?;
                 continue;
             }
             let context = AttemptContext {
-                call: &call,
+                call,
                 token: &token,
-                crid_header: &crid_header,
                 client_request_id,
             };
             let (error, headers) = match self.classify(outcome, &context) {
@@ -398,7 +308,7 @@ impl Pipeline {
                 self.retry.max_retries,
                 delay.as_millis()
             );
-            std::thread::sleep(delay);
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -415,9 +325,10 @@ impl Pipeline {
                 status: raw.status,
                 headers: raw.headers,
                 body: raw.body,
-                client_request_id: context.crid_header.clone(),
+                client_request_id: context.call.control.client_request_id().clone(),
             }),
             Ok(raw) if raw.status.is_redirection() => {
+                context.call.control.mark_answered();
                 let message = format!(
                     "the service answered {} with a redirect, which is not followed",
                     status_text(raw.status)
@@ -426,6 +337,7 @@ impl Pipeline {
                 Step::Fail(Error::Protocol(Box::new(details)))
             }
             Ok(raw) => {
+                context.call.control.mark_answered();
                 let error = status_error(&raw, context);
                 if is_retryable_status(raw.status.as_u16()) {
                     Step::Retriable(error, Some(raw.headers))
@@ -465,7 +377,10 @@ impl Pipeline {
                 )
             }
             Err(AttemptError::Timeout) => {
-                let limit = self.per_try_timeout.unwrap_or_default().as_millis();
+                let limit = self
+                    .per_try_timeout
+                    .unwrap_or(crate::runtime::IDLE_READ_TIMEOUT)
+                    .as_millis();
                 let message =
                     format!("no answer within {limit} ms; the request may have been delivered");
                 let error = Error::Timeout(context.maybe_delivered(&message));
@@ -489,12 +404,7 @@ impl Pipeline {
         }
     }
 
-    fn request(
-        &self,
-        call: &Call<'_>,
-        token: &AccessToken,
-        crid: &HeaderValue,
-    ) -> reqwest::Request {
+    fn request(&self, call: &Call<'_>, token: &AccessToken) -> reqwest::Request {
         let mut request = reqwest::Request::new(Method::POST, call.url.clone());
         let headers = request.headers_mut();
         headers.reserve(5);
@@ -502,8 +412,14 @@ impl Pipeline {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(AUTHORIZATION, token.header().clone());
-        headers.insert(CLIENT_REQUEST_ID.clone(), crid.clone());
-        *request.body_mut() = Some(reqwest::Body::from(call.body.clone()));
+        headers.insert(
+            CLIENT_REQUEST_ID.clone(),
+            call.control.client_request_id().clone(),
+        );
+        *request.body_mut() = Some(reqwest::Body::wrap(TrackedBody::new(
+            call.body.clone(),
+            call.control.clone(),
+        )));
         log_at!(
             LogLevel::Trace,
             "POST {} headers: {}",
@@ -512,6 +428,100 @@ impl Pipeline {
         );
         request
     }
+}
+
+/// The error of a call whose deadline passed.
+fn deadline_error(call: &Call<'_>, limit: Duration) -> Error {
+    let delivered = call.control.may_have_been_delivered();
+    let message = if delivered {
+        format!(
+            "the call's deadline of {} ms passed; the request may have been delivered",
+            limit.as_millis()
+        )
+    } else {
+        format!(
+            "the call's deadline of {} ms passed before the request was sent",
+            limit.as_millis()
+        )
+    };
+    Error::Timeout(Box::new(FailureDetails {
+        message,
+        request_id: call.control.client_request_id_str().to_owned(),
+        may_have_been_delivered: delivered,
+        ..FailureDetails::default()
+    }))
+}
+
+/// The token for the next attempt. Unless `inline`, a refresh runs on the
+/// runtime's blocking pool, one per client at a time, and calls waiting for
+/// it hold no thread.
+async fn token_for_call(
+    call: &Call<'_>,
+    refresh: &mut CallRefreshState,
+    inline: bool,
+) -> Result<Arc<AccessToken>> {
+    let credential = call.credential;
+    if inline {
+        return credential.token_for_call(refresh);
+    }
+    if let Some(token) = credential.token_without_refresh(refresh) {
+        return Ok(token);
+    }
+    let before = credential.refreshes();
+    let _gate = credential.async_gate().lock().await;
+    // Calls that waited here mostly find the token another one refreshed.
+    if let Some(token) = credential.token_without_refresh(refresh) {
+        return Ok(token);
+    }
+    off_runtime(credential, refresh, move |credential, refresh| {
+        credential.refresh_for_call(refresh, before)
+    })
+    .await
+}
+
+async fn refresh_after_unauthorized(
+    call: &Call<'_>,
+    rejected: &Arc<AccessToken>,
+    refresh: &mut CallRefreshState,
+    inline: bool,
+) -> Result<Arc<AccessToken>> {
+    let credential = call.credential;
+    if inline {
+        return credential.refresh_after_unauthorized(rejected, refresh);
+    }
+    let _gate = credential.async_gate().lock().await;
+    if let Some(token) = credential.replacement_for(rejected) {
+        refresh.mark_refreshed_after_unauthorized();
+        return Ok(token);
+    }
+    let rejected = rejected.clone();
+    off_runtime(credential, refresh, move |credential, refresh| {
+        credential.refresh_after_unauthorized(&rejected, refresh)
+    })
+    .await
+}
+
+/// Runs a blocking credential step on the blocking pool; the caller holds
+/// the credential's asynchronous gate, so one runs per client at a time.
+async fn off_runtime<T, F>(
+    credential: &Arc<Credential>,
+    refresh: &mut CallRefreshState,
+    step: F,
+) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Credential, &mut CallRefreshState) -> Result<T> + Send + 'static,
+{
+    let credential = credential.clone();
+    let mut state = std::mem::take(refresh);
+    let (result, state) = tokio::task::spawn_blocking(move || {
+        let result = step(&credential, &mut state);
+        (result, state)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("the token refresh task failed: {e}")))?;
+    *refresh = state;
+    result
 }
 
 /// The error for an error status, with the service's code and message if

@@ -1,133 +1,481 @@
-//! The one I/O runtime of the process and the shared HTTP connection pools.
+//! The process's I/O runtime, its connection pools, and what keeps them
+//! sound across `fork()` and process exit.
 //!
-//! Every client's requests run on one tokio current-thread runtime, driven by
-//! the thread making the call (`block_on`), so a call involves no thread
-//! hand-off. Several threads may be inside `block_on` at once; tokio lets one
-//! of them drive I/O for all. Clients whose TLS settings are equal share one
-//! `reqwest::Client`, and so one connection pool.
+//! One tokio runtime with a fixed number of I/O threads (`ACS_CHAT_IO_THREADS`,
+//! default 2) runs every connection of every client. Asynchronous calls are
+//! tasks on it; a blocking call polls its future on the calling thread
+//! ([`block_on`]) while the I/O threads drive the sockets and timers, so a call
+//! in flight costs a task and a socket, never a thread of its own.
+//!
+//! **Fork.** A child process inherits the runtime's memory but none of its
+//! threads, and shares its epoll instance and pooled sockets with the parent.
+//! A `pthread_atfork` child handler bumps a generation counter; the first use
+//! in the child then builds a new runtime and new pools. Everything of the
+//! parent's generation is left untouched (leaked, never dropped), since
+//! dropping it would act on the parent's descriptors and locks.
+//!
+//! **Exit.** An `atexit` handler stops completion callbacks from starting and
+//! waits briefly for running ones, so no callback runs into a process that is
+//! tearing down. The runtime itself is never dropped: its threads end with
+//! the process.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
-use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
+use crate::model::one_line;
 
-static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .thread_name("acs-chat-blocking")
-        .build()
-        .map_err(|e| e.to_string())
-});
+/// Default number of I/O threads.
+const DEFAULT_IO_THREADS: usize = 2;
+/// How long process exit waits for completion callbacks that are running.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// The longest a connection may stay silent while a response is awaited,
+/// whatever the per-try timeout (including none).
+pub(crate) const IDLE_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Runs `future` to completion on the shared runtime, on the calling thread.
+/// Bumped in a forked child; state of an older generation belongs to the parent.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// The runtime of the current generation (leaked; never freed).
+static CURRENT: AtomicPtr<IoRuntime> = AtomicPtr::new(std::ptr::null_mut());
+/// Serializes runtime creation; a plain flag so a child can reset it.
+static CREATING: AtomicBool = AtomicBool::new(false);
+/// Set at process exit (or by `shutdown`): completion callbacks no longer run.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Completion callbacks running now.
+static RUNNING_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
+static PROCESS_HOOKS: Once = Once::new();
+
+thread_local! {
+    /// True while this thread runs a completion callback.
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// How many callbacks into user code (completions, refreshers, the
+    /// logger, user-data destructors) this thread is inside.
+    static IN_USER_CODE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The generation of this process (0 in the process that loaded the library,
+/// one more in each fork below it).
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// One generation's runtime and connection pools.
+pub(crate) struct IoRuntime {
+    generation: u64,
+    runtime: tokio::runtime::Runtime,
+    pools: Mutex<HashMap<PoolSettings, Weak<Pool>>>,
+}
+
+impl IoRuntime {
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.handle()
+    }
+}
+
+/// The runtime of this process, created on first use (and anew in a forked child).
+pub(crate) fn current() -> Result<&'static IoRuntime> {
+    let generation = generation();
+    let ptr = CURRENT.load(Ordering::Acquire);
+    // SAFETY: CURRENT only ever holds leaked `IoRuntime`s, never freed.
+    if let Some(rt) = unsafe { ptr.as_ref() } {
+        if rt.generation == generation {
+            return Ok(rt);
+        }
+    }
+    create(generation)
+}
+
+#[cold]
+fn create(generation: u64) -> Result<&'static IoRuntime> {
+    install_process_hooks();
+    while CREATING
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::thread::yield_now();
+    }
+    let outcome = (|| {
+        // SAFETY: as in `current`.
+        if let Some(rt) = unsafe { CURRENT.load(Ordering::Acquire).as_ref() } {
+            if rt.generation == generation {
+                return Ok(rt);
+            }
+        }
+        let threads = std::env::var("ACS_CHAT_IO_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| (1..=64).contains(n))
+            .unwrap_or(DEFAULT_IO_THREADS);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("acs-chat-io")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::Internal(format!(
+                    "the I/O runtime could not be started: {}",
+                    one_line(&e.to_string())
+                ))
+            })?;
+        let rt: &'static IoRuntime = Box::leak(Box::new(IoRuntime {
+            generation,
+            runtime,
+            pools: Mutex::new(HashMap::new()),
+        }));
+        CURRENT.store(std::ptr::from_ref(rt).cast_mut(), Ordering::Release);
+        Ok(rt)
+    })();
+    CREATING.store(false, Ordering::Release);
+    outcome
+}
+
+fn install_process_hooks() {
+    PROCESS_HOOKS.call_once(|| {
+        extern "C" fn after_fork_in_child() {
+            // Only atomics here: the child has one thread and may hold
+            // copies of locks that other threads of the parent held.
+            GENERATION.fetch_add(1, Ordering::AcqRel);
+            CREATING.store(false, Ordering::Release);
+            RUNNING_CALLBACKS.store(0, Ordering::Release);
+        }
+        extern "C" fn at_exit() {
+            quiesce_callbacks();
+        }
+        // SAFETY: both handlers are `extern "C"` functions that live as long
+        // as the library (which is never unloaded while they are registered:
+        // Rust cdylibs are not unloadable in practice, glibc keeps them).
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+            libc::atexit(at_exit);
+        }
+    });
+}
+
+/// Stops callbacks into user code from starting, then waits (a short,
+/// bounded time) for those already running on other threads.
+pub(crate) fn quiesce_callbacks() {
+    EXITING.store(true, Ordering::SeqCst);
+    let own = IN_USER_CODE.try_with(Cell::get).unwrap_or(0);
+    let deadline = Instant::now() + EXIT_GRACE;
+    while RUNNING_CALLBACKS.load(Ordering::SeqCst) > own && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Whether completion callbacks have been stopped (process exit or shutdown).
+pub(crate) fn is_quiesced() -> bool {
+    EXITING.load(Ordering::SeqCst)
+}
+
+/// Whether this thread is running a completion callback.
+pub(crate) fn in_callback() -> bool {
+    IN_CALLBACK.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Runs a callback into user code (a token refresher, the logger, a
+/// user-data destructor) unless the process is exiting: `None` then, and the
+/// callback is not called, since the language runtime behind it may already
+/// be finalized. Exit waits for callbacks that are running.
+pub(crate) fn call_user_code<R>(callback: impl FnOnce() -> R) -> Option<R> {
+    RUNNING_CALLBACKS.fetch_add(1, Ordering::SeqCst);
+    if EXITING.load(Ordering::SeqCst) {
+        RUNNING_CALLBACKS.fetch_sub(1, Ordering::SeqCst);
+        return None;
+    }
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = IN_USER_CODE.try_with(|c| c.set(c.get().saturating_sub(1)));
+            RUNNING_CALLBACKS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let _ = IN_USER_CODE.try_with(|c| c.set(c.get() + 1));
+    let _running = Running;
+    Some(callback())
+}
+
+/// Runs a completion callback unless the process is exiting; returns whether
+/// it ran. The thread is marked so that blocking calls from inside are refused.
+pub(crate) fn run_callback(callback: impl FnOnce()) -> bool {
+    struct Mark(bool);
+    impl Drop for Mark {
+        fn drop(&mut self) {
+            let _ = IN_CALLBACK.try_with(|c| c.set(self.0));
+        }
+    }
+    call_user_code(|| {
+        let _mark = Mark(IN_CALLBACK.try_with(|c| c.replace(true)).unwrap_or(false));
+        callback();
+    })
+    .is_some()
+}
+
+/// Spawns a task on the runtime.
+pub(crate) fn spawn<F>(future: F) -> Result<tokio::task::JoinHandle<F::Output>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Ok(current()?.handle().spawn(future))
+}
+
+/// Runs `future` to completion on the calling thread: the thread polls it and
+/// sleeps between wake-ups, while the I/O threads drive its sockets and timers.
 ///
-/// Refused with `InvalidArgument` from inside a tokio runtime, where
-/// blocking would stall that runtime and tokio would panic.
+/// Works from any thread, inside another tokio runtime too, except from a
+/// completion callback, where waiting would hold an I/O thread: refused with
+/// `InvalidArgument`.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
-    if tokio::runtime::Handle::try_current().is_ok() {
+    if in_callback() {
         return Err(Error::InvalidArgument(
-            "calls block, so they cannot be made from inside a tokio runtime; make them \
-             from a thread that may block (e.g. with tokio::task::spawn_blocking)"
+            "a blocking call cannot be made from a completion callback; start an asynchronous \
+             call instead"
                 .into(),
         ));
     }
-    match &*RUNTIME {
-        Ok(runtime) => Ok(runtime.block_on(future)),
-        Err(e) => Err(Error::Internal(format!(
-            "the I/O runtime could not be started: {e}"
-        ))),
+    let rt = current()?;
+    let _entered = rt.handle().enter();
+    Ok(park_on(future))
+}
+
+/// Wakes a parked thread.
+struct ThreadWaker {
+    thread: Thread,
+    notified: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.notified.swap(true, Ordering::Release) {
+            self.thread.unpark();
+        }
+    }
+}
+
+thread_local! {
+    static PARKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
+        thread: std::thread::current(),
+        notified: AtomicBool::new(false),
+    });
+}
+
+thread_local! {
+    /// Nesting of `park_on` on this thread (a refresher making a blocking
+    /// call on another client runs inside the outer call's poll).
+    static PARK_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+fn park_on<F: Future>(future: F) -> F::Output {
+    let fresh = || {
+        Arc::new(ThreadWaker {
+            thread: std::thread::current(),
+            notified: AtomicBool::new(false),
+        })
+    };
+    // The thread's cached waker, unless an outer call is using it (its
+    // wake-ups must not be consumed here) or thread-local storage is gone.
+    let depth = PARK_DEPTH.try_with(|d| d.replace(d.get() + 1)).unwrap_or(1);
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = PARK_DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
+    let _leave = Leave;
+    let parker = if depth == 0 {
+        PARKER.try_with(Arc::clone).unwrap_or_else(|_| fresh())
+    } else {
+        fresh()
+    };
+    let waker = Waker::from(parker.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        while !parker.notified.swap(false, Ordering::Acquire) {
+            std::thread::park();
+        }
     }
 }
 
 /// The settings that decide whether two clients can share a connection pool.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct TlsSettings {
+pub(crate) struct PoolSettings {
     /// Extra root certificates: the file's path and its contents when read.
     pub ca_file: Option<(PathBuf, Vec<u8>)>,
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
+    /// Requests in flight to one origin over HTTP/1.1 (one connection each).
+    pub max_connections_per_origin: u32,
 }
 
-static POOLS: Lazy<Mutex<HashMap<TlsSettings, reqwest::Client>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+/// A shared HTTP client (its connection pool) and its per-origin limits.
+/// Released when the last client using it goes.
+pub(crate) struct Pool {
+    generation: u64,
+    http: ManuallyDrop<reqwest::Client>,
+    max_per_origin: u32,
+    origins: Mutex<HashMap<String, Weak<OriginLimit>>>,
+}
 
-/// The shared HTTP client for `settings`, created on first use.
-pub(crate) fn http_client(settings: &TlsSettings) -> Result<reqwest::Client> {
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(client) = pools.get(settings) {
-        return Ok(client.clone());
+impl Pool {
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
-    let client = build_client(settings)?;
-    pools.insert(settings.clone(), client.clone());
-    Ok(client)
+
+    /// The limiter of one origin (`scheme://host:port`).
+    pub(crate) fn origin(&self, origin: &str) -> Arc<OriginLimit> {
+        let mut origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(limit) = origins.get(origin).and_then(Weak::upgrade) {
+            return limit;
+        }
+        origins.retain(|_, weak| weak.strong_count() > 0);
+        let limit = Arc::new(OriginLimit {
+            permits: Semaphore::new(self.max_per_origin as usize),
+            multiplexed: AtomicBool::new(false),
+        });
+        origins.insert(origin.to_owned(), Arc::downgrade(&limit));
+        limit
+    }
 }
 
-/// TLS 1.2 and 1.3 with the ring provider, server certificates checked by the
-/// platform verifier against the system roots plus those of `ca_file`.
-/// reqwest takes this config only from the same rustls version as its own (one
-/// version in Cargo.lock); the https tests would fail on a mismatch.
-fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = match &settings.ca_file {
-        None => rustls_platform_verifier::Verifier::new(provider.clone())
-            .map_err(|e| Error::Internal(format!("the TLS verifier could not be built: {e}")))?,
-        Some((path, pem)) => {
-            let bad = |why: String| {
-                Error::InvalidArgument(format!("ca_file {} cannot be used: {why}", path.display()))
-            };
-            let certs = CertificateDer::pem_slice_iter(pem)
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("it holds no PEM certificate".into()));
-            }
-            rustls_platform_verifier::Verifier::new_with_extra_roots(certs, provider.clone())
-                .map_err(|e| bad(e.to_string()))?
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if self.generation == generation() {
+            // SAFETY: dropped once, here.
+            unsafe { ManuallyDrop::drop(&mut self.http) }
         }
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Internal(format!("TLS settings: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+        // Otherwise the client belongs to the parent of a fork: its
+        // connections and tasks live on the parent's runtime; leave them.
+    }
 }
 
-fn build_client(settings: &TlsSettings) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .http1_only()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(settings.connect_timeout)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(60));
-    builder = builder.tls_backend_preconfigured(tls_config(settings)?);
-    // Building may need the runtime's context (timers, DNS) in some configurations.
-    let _guard = match &*RUNTIME {
-        Ok(runtime) => Some(runtime.enter()),
-        Err(_) => None,
-    };
-    builder.build().map_err(|e| {
-        if settings.ca_file.is_some() {
-            Error::InvalidArgument(format!(
-                "TLS settings cannot be used: {}",
-                crate::pipeline::root_cause(&e)
-            ))
-        } else {
-            Error::Internal(format!(
-                "the HTTP client could not be built: {}",
-                crate::pipeline::root_cause(&e)
-            ))
+/// Bounds the requests in flight to one origin over HTTP/1.1, where each
+/// needs a connection of its own; calls beyond it wait in line. Once the
+/// origin is seen to speak HTTP/2 (one connection multiplexes every call),
+/// the bound no longer applies.
+pub(crate) struct OriginLimit {
+    permits: Semaphore,
+    multiplexed: AtomicBool,
+}
+
+impl OriginLimit {
+    /// Waits for a place; `None` when the origin multiplexes.
+    pub(crate) async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if self.multiplexed.load(Ordering::Relaxed) {
+            return None;
         }
-    })
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Some(permit);
+        }
+        self.permits.acquire().await.ok()
+    }
+
+    /// Records the HTTP version an answer came with.
+    pub(crate) fn observe(&self, version: reqwest::Version) {
+        if version == reqwest::Version::HTTP_2
+            && self
+                .multiplexed
+                .compare_exchange(false, true, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            // Wake every queued call: they no longer need a place.
+            self.permits.add_permits(Semaphore::MAX_PERMITS / 2);
+        }
+    }
+}
+
+/// The pool for `settings` in this generation, created on first use.
+pub(crate) fn pool(settings: &PoolSettings) -> Result<Arc<Pool>> {
+    let rt = current()?;
+    let mut pools = rt.pools.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pool) = pools.get(settings).and_then(Weak::upgrade) {
+        return Ok(pool);
+    }
+    pools.retain(|_, weak| weak.strong_count() > 0);
+    let _entered = rt.handle().enter();
+    let pool = Arc::new(Pool {
+        generation: rt.generation,
+        http: ManuallyDrop::new(crate::transport::build_client(settings)?),
+        max_per_origin: settings.max_connections_per_origin,
+        origins: Mutex::new(HashMap::new()),
+    });
+    pools.insert(settings.clone(), Arc::downgrade(&pool));
+    Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_on_runs_timers_and_spawned_tasks() {
+        let value = block_on(async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::spawn(async { 7 }).await.unwrap()
+        })
+        .unwrap();
+        assert_eq!(value, 7);
+    }
+
+    #[test]
+    fn block_on_is_refused_inside_a_callback() {
+        let mut refused = false;
+        assert!(run_callback(|| {
+            refused = matches!(block_on(async {}), Err(Error::InvalidArgument(_)));
+        }));
+        assert!(refused);
+        assert!(!in_callback());
+        assert!(block_on(async { 1 }).is_ok());
+    }
+
+    #[test]
+    fn pools_are_shared_and_go_with_their_last_user() {
+        let settings = PoolSettings {
+            ca_file: None,
+            connect_timeout: Duration::from_millis(54_321),
+            max_connections_per_origin: 3,
+        };
+        let live = || {
+            let rt = current().unwrap();
+            let pools = rt.pools.lock().unwrap();
+            pools.get(&settings).and_then(Weak::upgrade).is_some()
+        };
+        let a = pool(&settings).unwrap();
+        let b = pool(&settings).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let origin = a.origin("http://127.0.0.1:1");
+        assert!(Arc::ptr_eq(&origin, &b.origin("http://127.0.0.1:1")));
+        assert_eq!(origin.permits.available_permits(), 3);
+        drop(a);
+        assert!(live());
+        drop(b);
+        assert!(!live());
+    }
+
+    #[test]
+    fn block_on_works_inside_another_runtime() {
+        let other = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = other.block_on(async { block_on(async { 3 }).unwrap() });
+        assert_eq!(got, 3);
+    }
 }

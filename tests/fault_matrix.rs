@@ -1,18 +1,30 @@
 //! The fault matrix: every operation against every fault the emulator can
 //! script (and two it cannot: a refused connection and an unresolvable
-//! host). Each cell checks the result code, the error details, how many
-//! attempts the emulator saw and the delays between them, and for
-//! send-message that nothing was posted twice.
+//! host), through each face of the library: the blocking Rust call, its
+//! `_async` twin, and the asynchronous C ABI with its completion callback.
+//! Each cell checks the result code, the error details, how many attempts
+//! the emulator saw and the delays between them, and for send-message that
+//! nothing was posted twice.
 //!
 //! The expectations also render the matrix table in README.md; the test fails
 //! when that table is out of date (`make fault-matrix` rewrites it).
 
+// SAFETY (every `unsafe { acs_* }` block below): the C API is called as C
+// would call it, with NULL, pointers into live `CString`s and buffers of the
+// length passed, and handles this file created and has not yet freed: what
+// each function's `# Safety` section asks.
+
 mod common;
 
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::fmt::Write as _;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use acs_chat::{ChatClient, ClientOptions, Error, MessageOptions, ResultCode};
+use acs_chat::ffi::call::*;
+use acs_chat::ffi::client::{acs_client, acs_client_free, acs_client_new};
+use acs_chat::ffi::options::*;
+use acs_chat::{ChatClient, ClientOptions, Error, FailureDetails, MessageOptions, ResultCode};
 use common::{start_unlimited, thread_id, Env};
 use serde_json::{json, Value};
 
@@ -515,6 +527,172 @@ fn rows() -> Vec<Row> {
     rows
 }
 
+/// The ways a call can be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Face {
+    Blocking,
+    RustAsync,
+    CAsync,
+}
+
+impl Face {
+    const ALL: [Face; 3] = [Face::Blocking, Face::RustAsync, Face::CAsync];
+}
+
+/// A client made through the C API.
+struct CClient(*mut acs_client);
+
+// SAFETY: acs_client is thread-safe.
+unsafe impl Send for CClient {}
+unsafe impl Sync for CClient {}
+
+impl Drop for CClient {
+    fn drop(&mut self) {
+        unsafe { acs_client_free(self.0) };
+    }
+}
+
+fn c_client(endpoint: &str, token: &str, row: &Row) -> CClient {
+    let mut options = std::ptr::null_mut();
+    assert_eq!(unsafe { acs_client_options_new(&mut options) }, 0);
+    assert_eq!(
+        unsafe {
+            acs_client_options_set_retry_delay_ms(options, BASE_MS as u32, row.max_delay_ms as u32)
+        },
+        0
+    );
+    assert_eq!(
+        unsafe { acs_client_options_set_max_retries(options, RETRIES as u32) },
+        0
+    );
+    assert_eq!(
+        unsafe { acs_client_options_set_connect_timeout_ms(options, CONNECT_TIMEOUT_MS as u32) },
+        0
+    );
+    assert_eq!(
+        unsafe { acs_client_options_set_timeout_ms(options, row.timeout_ms as u32) },
+        0
+    );
+    let (endpoint, token) = (
+        CString::new(endpoint).unwrap(),
+        CString::new(token).unwrap(),
+    );
+    let mut client = std::ptr::null_mut();
+    let rc = unsafe { acs_client_new(endpoint.as_ptr(), token.as_ptr(), options, &mut client) };
+    unsafe { acs_client_options_free(options) };
+    assert_eq!(rc, 0, "acs_client_new");
+    CClient(client)
+}
+
+type Outcome = Result<Option<String>, Error>;
+
+/// Where a completion callback leaves the outcome.
+#[derive(Default)]
+struct Waiter {
+    outcome: Mutex<Option<Outcome>>,
+    done: Condvar,
+}
+
+fn completion_text(
+    c: *const acs_completion,
+    read: unsafe extern "C" fn(*const acs_completion, *mut c_char, usize) -> usize,
+) -> String {
+    // SAFETY: `c` is the running callback's completion; `buf` holds `len + 1` bytes.
+    let len = unsafe { read(c, std::ptr::null_mut(), 0) };
+    let mut buf = vec![0u8; len + 1];
+    assert_eq!(unsafe { read(c, buf.as_mut_ptr().cast(), buf.len()) }, len);
+    assert_eq!(buf[len], 0);
+    String::from_utf8(buf[..len].to_vec()).unwrap()
+}
+
+/// The completion as the Rust error the blocking call would have returned.
+fn outcome_of(c: *const acs_completion) -> Outcome {
+    let rc = unsafe { acs_completion_result(c) };
+    if rc == 0 {
+        let id = unsafe { acs_completion_message_id(c) };
+        // SAFETY: a NUL-terminated string valid during the callback.
+        return Ok((!id.is_null()).then(|| unsafe { CStr::from_ptr(id) }.to_str().unwrap().into()));
+    }
+    assert!(unsafe { acs_completion_message_id(c) }.is_null());
+    let retry_after_ms = unsafe { acs_completion_retry_after_ms(c) };
+    let details = Box::new(FailureDetails {
+        message: completion_text(c, acs_completion_error_message),
+        http_status: unsafe { acs_completion_http_status(c) },
+        service_code: completion_text(c, acs_completion_error_code),
+        request_id: completion_text(c, acs_completion_request_id),
+        retry_after: (retry_after_ms > 0).then(|| Duration::from_millis(retry_after_ms)),
+        may_have_been_delivered: unsafe { acs_completion_may_have_been_delivered(c) },
+    });
+    Err(match rc {
+        10..=15 => Error::Status(details),
+        20 => Error::Connect(details),
+        21 => Error::Timeout(details),
+        22 => Error::Io(details),
+        23 => Error::Protocol(details),
+        24 => Error::Token(details.message),
+        25 => Error::Cancelled(details),
+        other => Error::Internal(format!("result {other}: {}", details.message)),
+    })
+}
+
+extern "C" fn on_complete(user_data: *mut c_void, c: *const acs_completion) {
+    // SAFETY: user_data is the Arc<Waiter> given at submit, consumed once.
+    let waiter = unsafe { Arc::from_raw(user_data.cast_const().cast::<Waiter>()) };
+    let outcome = outcome_of(c);
+    let mut slot = waiter.outcome.lock().unwrap();
+    assert!(slot.is_none(), "a second completion");
+    *slot = Some(outcome);
+    waiter.done.notify_all();
+}
+
+fn call_c(client: &CClient, op: Op, thread: &str) -> Outcome {
+    let waiter = Arc::new(Waiter::default());
+    let user_data = Arc::into_raw(waiter.clone()).cast_mut().cast::<c_void>();
+    let thread = CString::new(thread).unwrap();
+    let mut call = std::ptr::null_mut();
+    let rc = match op {
+        Op::Message => unsafe {
+            acs_send_message_async(
+                client.0,
+                thread.as_ptr(),
+                c"matrix".as_ptr(),
+                std::ptr::null(),
+                Some(on_complete),
+                user_data,
+                &mut call,
+            )
+        },
+        Op::Typing => unsafe {
+            acs_send_typing_async(
+                client.0,
+                thread.as_ptr(),
+                c"Ann".as_ptr(),
+                Some(on_complete),
+                user_data,
+                &mut call,
+            )
+        },
+        Op::Receipt => unsafe {
+            acs_send_read_receipt_async(
+                client.0,
+                thread.as_ptr(),
+                c"1".as_ptr(),
+                Some(on_complete),
+                user_data,
+                &mut call,
+            )
+        },
+    };
+    assert_eq!(rc, 0, "submit");
+    assert!(!call.is_null());
+    unsafe { acs_call_free(call) };
+    let mut slot = waiter.outcome.lock().unwrap();
+    while slot.is_none() {
+        slot = waiter.done.wait(slot).unwrap();
+    }
+    slot.take().unwrap()
+}
+
 fn client(endpoint: &str, token: &str, row: &Row) -> ChatClient {
     let mut options = ClientOptions::new();
     options
@@ -531,7 +709,7 @@ fn client(endpoint: &str, token: &str, row: &Row) -> ChatClient {
     ChatClient::new(endpoint, token, &options).expect("client")
 }
 
-fn call(client: &ChatClient, op: Op, thread: &str) -> Result<Option<String>, Error> {
+fn call(client: &ChatClient, op: Op, thread: &str) -> Outcome {
     match op {
         Op::Message => client
             .send_message(thread, "matrix", &MessageOptions::new())
@@ -539,6 +717,28 @@ fn call(client: &ChatClient, op: Op, thread: &str) -> Result<Option<String>, Err
         Op::Typing => client.send_typing(thread, Some("Ann")).map(|()| None),
         Op::Receipt => client.send_read_receipt(thread, "1").map(|()| None),
     }
+}
+
+fn call_async(client: &ChatClient, op: Op, thread: &str) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        match op {
+            Op::Message => client
+                .send_message_async(thread, "matrix", &MessageOptions::new())
+                .await
+                .map(Some),
+            Op::Typing => client
+                .send_typing_async(thread, Some("Ann"))
+                .await
+                .map(|()| None),
+            Op::Receipt => client
+                .send_read_receipt_async(thread, "1")
+                .await
+                .map(|()| None),
+        }
+    })
 }
 
 fn refused_endpoint() -> String {
@@ -549,7 +749,7 @@ fn refused_endpoint() -> String {
 }
 
 /// Runs one cell; returns what went wrong, if anything.
-fn run_cell(env: &Env, token: &str, row: &Row, op: Op) -> Result<(), String> {
+fn run_cell(env: &Env, token: &str, row: &Row, op: Op, face: Face) -> Result<(), String> {
     let expect = (row.expect)(op);
     let thread = thread_id("matrix");
     let endpoint = match row.target {
@@ -566,9 +766,24 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op) -> Result<(), String> {
             .and_then(|v| httpdate::parse_http_date(v).ok());
         env.fault(fault);
     }
-    let client = client(&endpoint, token, row);
-    let started = Instant::now();
-    let outcome = call(&client, op, &thread);
+    let started;
+    let outcome = match face {
+        Face::Blocking => {
+            let client = client(&endpoint, token, row);
+            started = Instant::now();
+            call(&client, op, &thread)
+        }
+        Face::RustAsync => {
+            let client = client(&endpoint, token, row);
+            started = Instant::now();
+            call_async(&client, op, &thread)
+        }
+        Face::CAsync => {
+            let client = c_client(&endpoint, token, row);
+            started = Instant::now();
+            call_c(&client, op, &thread)
+        }
+    };
     let elapsed = started.elapsed();
     let ended = SystemTime::now();
     let mut problems = Vec::new();
@@ -836,24 +1051,30 @@ fn fault_matrix() {
     let env = start_unlimited();
     let token = env.token();
     let rows = rows();
-    let failures: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .iter()
-            .flat_map(|row| Op::ALL.map(|op| (row, op)))
-            .map(|(row, op)| {
-                let (env, token) = (&env, token.as_str());
-                (row.name, op, s.spawn(move || run_cell(env, token, row, op)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|(name, op, handle)| match handle.join() {
-                Ok(Ok(())) => None,
-                Ok(Err(why)) => Some(format!("{name} / {op:?}: {why}")),
-                Err(_) => Some(format!("{name} / {op:?}: panicked")),
-            })
-            .collect()
-    });
+    // One face at a time, every cell of it in parallel: the cells' timing
+    // bounds need the emulator to keep up with each attempt as it arrives.
+    let mut failures: Vec<String> = Vec::new();
+    for face in Face::ALL {
+        failures.extend(std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .iter()
+                .flat_map(|row| Op::ALL.map(|op| (row, op)))
+                .map(|(row, op)| {
+                    let (env, token) = (&env, token.as_str());
+                    let cell = s.spawn(move || run_cell(env, token, row, op, face));
+                    (row.name, op, cell)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|(name, op, handle)| match handle.join() {
+                    Ok(Ok(())) => None,
+                    Ok(Err(why)) => Some(format!("{name} / {op:?} / {face:?}: {why}")),
+                    Err(_) => Some(format!("{name} / {op:?} / {face:?}: panicked")),
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
     assert!(
         failures.is_empty(),
         "{} cells failed:\n{}",

@@ -1,6 +1,11 @@
 //! The `extern "C"` layer: NULLs, bad UTF-8, outputs on failure, `_free(NULL)`,
 //! last-error functions, result strings, enums, refresher callbacks.
 
+// SAFETY (every `unsafe { acs_* }` block below): the C API is called as C
+// would call it, with NULL, pointers into live `CString`s and buffers of the
+// length passed, and handles this file created and has not yet freed: what
+// each function's `# Safety` section asks.
+
 mod common;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -29,9 +34,12 @@ fn bad_utf8() -> *const c_char {
 }
 
 fn last_message() -> String {
-    let len = acs_last_error_message(ptr::null_mut(), 0);
+    let len = unsafe { acs_last_error_message(ptr::null_mut(), 0) };
     let mut buf = vec![0 as c_char; len + 1];
-    assert_eq!(acs_last_error_message(buf.as_mut_ptr(), buf.len()), len);
+    assert_eq!(
+        unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) },
+        len
+    );
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_str()
         .unwrap()
@@ -40,7 +48,7 @@ fn last_message() -> String {
 
 fn last_code() -> String {
     let mut buf = [0 as c_char; 128];
-    acs_last_error_code(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_code(buf.as_mut_ptr(), buf.len()) };
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_str()
         .unwrap()
@@ -49,7 +57,7 @@ fn last_code() -> String {
 
 fn last_request_id() -> String {
     let mut buf = [0 as c_char; 256];
-    acs_last_error_request_id(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_request_id(buf.as_mut_ptr(), buf.len()) };
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_str()
         .unwrap()
@@ -57,11 +65,11 @@ fn last_request_id() -> String {
 }
 
 fn assert_cleared() {
-    assert_eq!(acs_last_error_message(ptr::null_mut(), 0), 0);
+    assert_eq!(unsafe { acs_last_error_message(ptr::null_mut(), 0) }, 0);
     assert_eq!(last_message(), "");
     assert_eq!(acs_last_error_http_status(), 0);
-    assert_eq!(acs_last_error_code(ptr::null_mut(), 0), 0);
-    assert_eq!(acs_last_error_request_id(ptr::null_mut(), 0), 0);
+    assert_eq!(unsafe { acs_last_error_code(ptr::null_mut(), 0) }, 0);
+    assert_eq!(unsafe { acs_last_error_request_id(ptr::null_mut(), 0) }, 0);
     assert_eq!(acs_last_error_retry_after_ms(), 0);
 }
 
@@ -70,7 +78,7 @@ fn new_client(env: &Env, options: *const acs_client_options) -> *mut acs_client 
     let token = cstr(&env.token());
     let mut client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), token.as_ptr(), options, &mut client),
+        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), options, &mut client) },
         ACS_RESULT_OK,
         "{}",
         last_message()
@@ -81,9 +89,9 @@ fn new_client(env: &Env, options: *const acs_client_options) -> *mut acs_client 
 
 fn fast_options() -> *mut acs_client_options {
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_retry_delay_ms(o, 10, 100),
+        unsafe { acs_client_options_set_retry_delay_ms(o, 10, 100) },
         ACS_RESULT_OK
     );
     o
@@ -95,55 +103,61 @@ fn end_to_end_through_the_c_api() {
     let o = fast_options();
     let app = cstr("c-app");
     assert_eq!(
-        acs_client_options_set_application_id(o, app.as_ptr()),
+        unsafe { acs_client_options_set_application_id(o, app.as_ptr()) },
         ACS_RESULT_OK
     );
     let client = new_client(&env, o);
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
 
     let thread = thread_id("ffi");
     let t = cstr(&thread);
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
-    assert_eq!(acs_message_options_set_type(mo, 1), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
+    assert_eq!(
+        unsafe { acs_message_options_set_type(mo, 1) },
+        ACS_RESULT_OK
+    );
     let name = cstr("Ann");
     assert_eq!(
-        acs_message_options_set_sender_display_name(mo, name.as_ptr()),
+        unsafe { acs_message_options_set_sender_display_name(mo, name.as_ptr()) },
         ACS_RESULT_OK
     );
     let (k, v) = (cstr("k"), cstr("v"));
     assert_eq!(
-        acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()),
+        unsafe { acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()) },
         ACS_RESULT_OK
     );
 
     let content = cstr("<i>hi</i>");
     let mut id: *mut c_char = ptr::null_mut();
     assert_eq!(
-        acs_send_message(client, t.as_ptr(), content.as_ptr(), mo, &mut id),
+        unsafe { acs_send_message(client, t.as_ptr(), content.as_ptr(), mo, &mut id) },
         ACS_RESULT_OK
     );
     assert_cleared();
     let id_text = unsafe { CStr::from_ptr(id) }.to_str().unwrap().to_owned();
-    acs_message_options_free(mo);
+    unsafe { acs_message_options_free(mo) };
 
     let mut id2: *mut c_char = ptr::null_mut();
     assert_eq!(
-        acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut id2),
+        unsafe { acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut id2) },
         ACS_RESULT_OK
     );
-    acs_string_free(id2);
+    unsafe { acs_string_free(id2) };
 
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), name.as_ptr()),
+        unsafe { acs_send_typing(client, t.as_ptr(), name.as_ptr()) },
         ACS_RESULT_OK
     );
-    assert_eq!(acs_send_read_receipt(client, t.as_ptr(), id), ACS_RESULT_OK);
-    acs_string_free(id);
+    assert_eq!(
+        unsafe { acs_send_read_receipt(client, t.as_ptr(), id) },
+        ACS_RESULT_OK
+    );
+    unsafe { acs_string_free(id) };
 
     let events = env.events(&thread);
     assert_eq!(events.len(), 5);
@@ -160,24 +174,27 @@ fn end_to_end_through_the_c_api() {
 
     let new_token = cstr(&env.token_for("other", 3600));
     assert_eq!(
-        acs_client_set_token(client, new_token.as_ptr()),
+        unsafe { acs_client_set_token(client, new_token.as_ptr()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(env.events(&thread)[5]["user"], "other");
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
 fn service_failure_fills_last_error() {
     let env = start();
     let o = fast_options();
-    assert_eq!(acs_client_options_set_max_retries(o, 0), ACS_RESULT_OK);
+    assert_eq!(
+        unsafe { acs_client_options_set_max_retries(o, 0) },
+        ACS_RESULT_OK
+    );
     let client = new_client(&env, o);
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
     let thread = thread_id("ffi-429");
     env.fault(json!({"threadId": thread, "op": "messages", "status": 429,
         "headers": {"retry-after-ms": "1500", "MS-CV": "cv-77"},
@@ -187,7 +204,7 @@ fn service_failure_fills_last_error() {
     let sentinel = 0x1234usize as *mut c_char;
     let mut id = sentinel;
     assert_eq!(
-        acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut id),
+        unsafe { acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut id) },
         ACS_RESULT_THROTTLED
     );
     assert_eq!(id, sentinel, "output untouched on failure");
@@ -199,32 +216,38 @@ fn service_failure_fills_last_error() {
 
     // Truncation: at most len-1 bytes plus NUL, full length returned.
     let mut small = [0x55 as c_char; 5];
-    assert_eq!(acs_last_error_message(small.as_mut_ptr(), small.len()), 20);
+    assert_eq!(
+        unsafe { acs_last_error_message(small.as_mut_ptr(), small.len()) },
+        20
+    );
     assert_eq!(
         unsafe { CStr::from_ptr(small.as_ptr()) }.to_bytes(),
         b"Rate"
     );
     let mut untouched = [0x55 as c_char; 2];
-    assert_eq!(acs_last_error_code(untouched.as_mut_ptr(), 0), 15);
+    assert_eq!(
+        unsafe { acs_last_error_code(untouched.as_mut_ptr(), 0) },
+        15
+    );
     assert_eq!(untouched, [0x55, 0x55]);
 
     // Success clears it.
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_cleared();
 
     // The last error is per thread.
     assert_eq!(
-        acs_send_typing(client, c"".as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, c"".as_ptr(), ptr::null()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
-    std::thread::spawn(|| assert_eq!(acs_last_error_message(ptr::null_mut(), 0), 0))
+    std::thread::spawn(|| assert_eq!(unsafe { acs_last_error_message(ptr::null_mut(), 0) }, 0))
         .join()
         .unwrap();
     assert!(last_message().contains("thread_id"));
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -235,9 +258,9 @@ fn null_pointers_are_rejected_everywhere() {
     let token = cstr(&env.token());
     let s = c"x".as_ptr();
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let sentinel_client = 0x10usize as *mut acs_client;
     let mut client_out = sentinel_client;
     let mut id_out = 0x20usize as *mut c_char;
@@ -245,87 +268,106 @@ fn null_pointers_are_rejected_everywhere() {
     let null_mo: *mut acs_message_options = ptr::null_mut();
 
     let cases: Vec<(&str, acs_result)> = vec![
-        (
-            "endpoint",
-            acs_client_new(ptr::null(), token.as_ptr(), ptr::null(), &mut client_out),
-        ),
-        (
-            "token",
-            acs_client_new(url.as_ptr(), ptr::null(), ptr::null(), &mut client_out),
-        ),
-        (
-            "client_out",
-            acs_client_new(url.as_ptr(), token.as_ptr(), ptr::null(), ptr::null_mut()),
-        ),
-        ("client", acs_client_set_token(ptr::null(), token.as_ptr())),
-        ("token", acs_client_set_token(client, ptr::null())),
-        (
-            "client",
-            acs_send_message(ptr::null(), s, s, ptr::null(), &mut id_out),
-        ),
-        (
-            "thread_id",
-            acs_send_message(client, ptr::null(), s, ptr::null(), &mut id_out),
-        ),
-        (
-            "content",
-            acs_send_message(client, s, ptr::null(), ptr::null(), &mut id_out),
-        ),
-        (
-            "message_id_out",
-            acs_send_message(client, s, s, ptr::null(), ptr::null_mut()),
-        ),
-        ("client", acs_send_typing(ptr::null(), s, ptr::null())),
-        (
-            "thread_id",
-            acs_send_typing(client, ptr::null(), ptr::null()),
-        ),
-        ("client", acs_send_read_receipt(ptr::null(), s, s)),
-        ("thread_id", acs_send_read_receipt(client, ptr::null(), s)),
-        (
-            "chat_message_id",
-            acs_send_read_receipt(client, s, ptr::null()),
-        ),
-        ("options_out", acs_client_options_new(ptr::null_mut())),
-        ("o", acs_client_options_set_api_version(null_o, s)),
-        (
-            "api_version",
-            acs_client_options_set_api_version(o, ptr::null()),
-        ),
-        ("o", acs_client_options_set_timeout_ms(null_o, 1)),
-        ("o", acs_client_options_set_connect_timeout_ms(null_o, 1)),
-        ("o", acs_client_options_set_max_retries(null_o, 1)),
-        ("o", acs_client_options_set_retry_delay_ms(null_o, 1, 2)),
-        ("o", acs_client_options_set_application_id(null_o, s)),
-        (
-            "application_id",
-            acs_client_options_set_application_id(o, ptr::null()),
-        ),
-        ("o", acs_client_options_set_ca_file(null_o, s)),
-        ("pem_path", acs_client_options_set_ca_file(o, ptr::null())),
-        (
-            "o",
-            acs_client_options_set_allow_insecure_http(null_o, true),
-        ),
-        (
-            "o",
-            acs_client_options_set_token_refresher(null_o, None, ptr::null_mut(), None),
-        ),
-        ("o", acs_client_options_set_proactive_refresh(null_o, true)),
-        ("sink", acs_token_sink_set(ptr::null_mut(), s)),
-        ("options_out", acs_message_options_new(ptr::null_mut())),
-        ("o", acs_message_options_set_type(null_mo, 0)),
-        ("o", acs_message_options_set_sender_display_name(null_mo, s)),
-        (
-            "name",
-            acs_message_options_set_sender_display_name(mo, ptr::null()),
-        ),
-        ("o", acs_message_options_add_metadata(null_mo, s, s)),
-        ("key", acs_message_options_add_metadata(mo, ptr::null(), s)),
-        (
-            "value",
-            acs_message_options_add_metadata(mo, s, ptr::null()),
-        ),
+        ("endpoint", unsafe {
+            acs_client_new(ptr::null(), token.as_ptr(), ptr::null(), &mut client_out)
+        }),
+        ("token", unsafe {
+            acs_client_new(url.as_ptr(), ptr::null(), ptr::null(), &mut client_out)
+        }),
+        ("client_out", unsafe {
+            acs_client_new(url.as_ptr(), token.as_ptr(), ptr::null(), ptr::null_mut())
+        }),
+        ("client", unsafe {
+            acs_client_set_token(ptr::null(), token.as_ptr())
+        }),
+        ("token", unsafe {
+            acs_client_set_token(client, ptr::null())
+        }),
+        ("client", unsafe {
+            acs_send_message(ptr::null(), s, s, ptr::null(), &mut id_out)
+        }),
+        ("thread_id", unsafe {
+            acs_send_message(client, ptr::null(), s, ptr::null(), &mut id_out)
+        }),
+        ("content", unsafe {
+            acs_send_message(client, s, ptr::null(), ptr::null(), &mut id_out)
+        }),
+        ("message_id_out", unsafe {
+            acs_send_message(client, s, s, ptr::null(), ptr::null_mut())
+        }),
+        ("client", unsafe {
+            acs_send_typing(ptr::null(), s, ptr::null())
+        }),
+        ("thread_id", unsafe {
+            acs_send_typing(client, ptr::null(), ptr::null())
+        }),
+        ("client", unsafe {
+            acs_send_read_receipt(ptr::null(), s, s)
+        }),
+        ("thread_id", unsafe {
+            acs_send_read_receipt(client, ptr::null(), s)
+        }),
+        ("chat_message_id", unsafe {
+            acs_send_read_receipt(client, s, ptr::null())
+        }),
+        ("options_out", unsafe {
+            acs_client_options_new(ptr::null_mut())
+        }),
+        ("o", unsafe {
+            acs_client_options_set_api_version(null_o, s)
+        }),
+        ("api_version", unsafe {
+            acs_client_options_set_api_version(o, ptr::null())
+        }),
+        ("o", unsafe { acs_client_options_set_timeout_ms(null_o, 1) }),
+        ("o", unsafe {
+            acs_client_options_set_connect_timeout_ms(null_o, 1)
+        }),
+        ("o", unsafe {
+            acs_client_options_set_max_retries(null_o, 1)
+        }),
+        ("o", unsafe {
+            acs_client_options_set_retry_delay_ms(null_o, 1, 2)
+        }),
+        ("o", unsafe {
+            acs_client_options_set_application_id(null_o, s)
+        }),
+        ("application_id", unsafe {
+            acs_client_options_set_application_id(o, ptr::null())
+        }),
+        ("o", unsafe { acs_client_options_set_ca_file(null_o, s) }),
+        ("pem_path", unsafe {
+            acs_client_options_set_ca_file(o, ptr::null())
+        }),
+        ("o", unsafe {
+            acs_client_options_set_allow_insecure_http(null_o, true)
+        }),
+        ("o", unsafe {
+            acs_client_options_set_token_refresher(null_o, None, ptr::null_mut(), None)
+        }),
+        ("o", unsafe {
+            acs_client_options_set_proactive_refresh(null_o, true)
+        }),
+        ("sink", unsafe { acs_token_sink_set(ptr::null_mut(), s) }),
+        ("options_out", unsafe {
+            acs_message_options_new(ptr::null_mut())
+        }),
+        ("o", unsafe { acs_message_options_set_type(null_mo, 0) }),
+        ("o", unsafe {
+            acs_message_options_set_sender_display_name(null_mo, s)
+        }),
+        ("name", unsafe {
+            acs_message_options_set_sender_display_name(mo, ptr::null())
+        }),
+        ("o", unsafe {
+            acs_message_options_add_metadata(null_mo, s, s)
+        }),
+        ("key", unsafe {
+            acs_message_options_add_metadata(mo, ptr::null(), s)
+        }),
+        ("value", unsafe {
+            acs_message_options_add_metadata(mo, s, ptr::null())
+        }),
     ];
     for (i, (name, rc)) in cases.into_iter().enumerate() {
         assert_eq!(rc, ACS_RESULT_NULL_PARAMETER, "case {i} ({name})");
@@ -335,17 +377,17 @@ fn null_pointers_are_rejected_everywhere() {
     assert_eq!(client_out, sentinel_client);
     assert_eq!(id_out, 0x20usize as *mut c_char);
 
-    acs_client_options_free(o);
-    acs_message_options_free(mo);
-    acs_client_free(client);
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_message_options_free(mo) };
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
 fn free_functions_accept_null() {
-    acs_client_free(ptr::null_mut());
-    acs_client_options_free(ptr::null_mut());
-    acs_message_options_free(ptr::null_mut());
-    acs_string_free(ptr::null_mut());
+    unsafe { acs_client_free(ptr::null_mut()) };
+    unsafe { acs_client_options_free(ptr::null_mut()) };
+    unsafe { acs_message_options_free(ptr::null_mut()) };
+    unsafe { acs_string_free(ptr::null_mut()) };
 }
 
 #[test]
@@ -356,26 +398,26 @@ fn invalid_utf8_is_invalid_argument() {
     let token = cstr(&env.token());
     let s = c"x".as_ptr();
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let mut client_out = ptr::null_mut();
     let mut id_out = ptr::null_mut();
     let cases = [
-        acs_client_new(bad_utf8(), token.as_ptr(), ptr::null(), &mut client_out),
-        acs_client_new(url.as_ptr(), bad_utf8(), ptr::null(), &mut client_out),
-        acs_client_set_token(client, bad_utf8()),
-        acs_send_message(client, bad_utf8(), s, ptr::null(), &mut id_out),
-        acs_send_message(client, s, bad_utf8(), ptr::null(), &mut id_out),
-        acs_send_typing(client, bad_utf8(), ptr::null()),
-        acs_send_typing(client, s, bad_utf8()),
-        acs_send_read_receipt(client, s, bad_utf8()),
-        acs_client_options_set_api_version(o, bad_utf8()),
-        acs_client_options_set_application_id(o, bad_utf8()),
-        acs_client_options_set_ca_file(o, bad_utf8()),
-        acs_message_options_set_sender_display_name(mo, bad_utf8()),
-        acs_message_options_add_metadata(mo, bad_utf8(), s),
-        acs_message_options_add_metadata(mo, s, bad_utf8()),
+        unsafe { acs_client_new(bad_utf8(), token.as_ptr(), ptr::null(), &mut client_out) },
+        unsafe { acs_client_new(url.as_ptr(), bad_utf8(), ptr::null(), &mut client_out) },
+        unsafe { acs_client_set_token(client, bad_utf8()) },
+        unsafe { acs_send_message(client, bad_utf8(), s, ptr::null(), &mut id_out) },
+        unsafe { acs_send_message(client, s, bad_utf8(), ptr::null(), &mut id_out) },
+        unsafe { acs_send_typing(client, bad_utf8(), ptr::null()) },
+        unsafe { acs_send_typing(client, s, bad_utf8()) },
+        unsafe { acs_send_read_receipt(client, s, bad_utf8()) },
+        unsafe { acs_client_options_set_api_version(o, bad_utf8()) },
+        unsafe { acs_client_options_set_application_id(o, bad_utf8()) },
+        unsafe { acs_client_options_set_ca_file(o, bad_utf8()) },
+        unsafe { acs_message_options_set_sender_display_name(mo, bad_utf8()) },
+        unsafe { acs_message_options_add_metadata(mo, bad_utf8(), s) },
+        unsafe { acs_message_options_add_metadata(mo, s, bad_utf8()) },
     ];
     for (i, rc) in cases.into_iter().enumerate() {
         assert_eq!(rc, ACS_RESULT_INVALID_ARGUMENT, "case {i}");
@@ -383,66 +425,72 @@ fn invalid_utf8_is_invalid_argument() {
     assert!(last_message().contains("UTF-8"));
     assert!(client_out.is_null());
     assert!(id_out.is_null());
-    acs_client_options_free(o);
-    acs_message_options_free(mo);
-    acs_client_free(client);
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_message_options_free(mo) };
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
 fn argument_and_option_validation() {
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_connect_timeout_ms(o, 0),
+        unsafe { acs_client_options_set_connect_timeout_ms(o, 0) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_client_options_set_max_retries(o, 11),
+        unsafe { acs_client_options_set_max_retries(o, 11) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_client_options_set_retry_delay_ms(o, 5, 4),
+        unsafe { acs_client_options_set_retry_delay_ms(o, 5, 4) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_client_options_set_api_version(o, c"".as_ptr()),
+        unsafe { acs_client_options_set_api_version(o, c"".as_ptr()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_client_options_set_application_id(o, c"has space".as_ptr()),
+        unsafe { acs_client_options_set_application_id(o, c"has space".as_ptr()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_client_options_set_ca_file(o, c"".as_ptr()),
+        unsafe { acs_client_options_set_ca_file(o, c"".as_ptr()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
-    assert_eq!(acs_client_options_set_timeout_ms(o, 0), ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_allow_insecure_http(o, true),
+        unsafe { acs_client_options_set_timeout_ms(o, 0) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_proactive_refresh(o, true),
+        unsafe { acs_client_options_set_allow_insecure_http(o, true) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(
+        unsafe { acs_client_options_set_proactive_refresh(o, true) },
         ACS_RESULT_OK
     );
 
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     assert_eq!(
-        acs_message_options_set_type(mo, 2),
+        unsafe { acs_message_options_set_type(mo, 2) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_message_options_set_type(mo, u32::MAX),
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(acs_message_options_set_type(mo, 0), ACS_RESULT_OK);
-    assert_eq!(
-        acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()),
+        unsafe { acs_message_options_set_type(mo, u32::MAX) },
         ACS_RESULT_INVALID_ARGUMENT
     );
     assert_eq!(
-        acs_set_log_callback(None, 6, ptr::null_mut()),
+        unsafe { acs_message_options_set_type(mo, 0) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(
+        unsafe { acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()) },
+        ACS_RESULT_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { acs_set_log_callback(None, 6, ptr::null_mut()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
 
@@ -456,7 +504,7 @@ fn argument_and_option_validation() {
     ];
     for (endpoint, expected) in cases {
         assert_eq!(
-            acs_client_new(endpoint.as_ptr(), token.as_ptr(), ptr::null(), &mut client),
+            unsafe { acs_client_new(endpoint.as_ptr(), token.as_ptr(), ptr::null(), &mut client) },
             expected
         );
         assert!(client.is_null());
@@ -464,26 +512,30 @@ fn argument_and_option_validation() {
     }
     // allow_insecure_http was set on `o`.
     assert_eq!(
-        acs_client_new(
-            c"http://example.com".as_ptr(),
-            token.as_ptr(),
-            o,
-            &mut client
-        ),
+        unsafe {
+            acs_client_new(
+                c"http://example.com".as_ptr(),
+                token.as_ptr(),
+                o,
+                &mut client,
+            )
+        },
         ACS_RESULT_OK
     );
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     assert_eq!(
-        acs_client_new(
-            c"https://example.com".as_ptr(),
-            c"a.b.c".as_ptr(),
-            o,
-            &mut client
-        ),
+        unsafe {
+            acs_client_new(
+                c"https://example.com".as_ptr(),
+                c"a.b.c".as_ptr(),
+                o,
+                &mut client,
+            )
+        },
         ACS_RESULT_TOKEN
     );
-    acs_client_options_free(o);
-    acs_message_options_free(mo);
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_message_options_free(mo) };
 }
 
 #[test]
@@ -550,7 +602,7 @@ unsafe extern "C" fn refresher(user_data: *mut c_void, sink: *mut acs_token_sink
         return ACS_RESULT_INTERNAL;
     }
     if state.deliver {
-        let rc = acs_token_sink_set(sink, state.token.as_ptr());
+        let rc = unsafe { acs_token_sink_set(sink, state.token.as_ptr()) };
         if rc != ACS_RESULT_OK {
             return rc;
         }
@@ -577,17 +629,19 @@ fn client_with_refresher(env: &Env, state: &RefresherState, initial: &str) -> *m
     let o = fast_options();
     let user_data = state as *const RefresherState as *mut c_void;
     assert_eq!(
-        acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state)),
+        unsafe {
+            acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state))
+        },
         ACS_RESULT_OK
     );
     let url = cstr(&env.url);
     let initial = cstr(initial);
     let mut client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), initial.as_ptr(), o, &mut client),
+        unsafe { acs_client_new(url.as_ptr(), initial.as_ptr(), o, &mut client) },
         ACS_RESULT_OK
     );
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
     assert_eq!(
         state.freed.load(Ordering::SeqCst),
         0,
@@ -605,16 +659,16 @@ fn c_token_refresher() {
     let thread = thread_id("c-refresh");
     let t = cstr(&thread);
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(state.calls.load(Ordering::SeqCst), 1);
     assert_eq!(env.events(&thread)[0]["user"], "refreshed");
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     assert_eq!(state.freed.load(Ordering::SeqCst), 1);
 }
 
@@ -632,13 +686,13 @@ fn c_token_refresher_failures_are_token_errors() {
     for (i, state) in cases.iter().enumerate() {
         let client = client_with_refresher(&env, state, &env.token_for("old", 30));
         assert_eq!(
-            acs_send_typing(client, t.as_ptr(), ptr::null()),
+            unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
             ACS_RESULT_TOKEN,
             "case {i}"
         );
         assert!(!last_message().is_empty());
         assert_eq!(state.calls.load(Ordering::SeqCst), 1, "case {i}");
-        acs_client_free(client);
+        unsafe { acs_client_free(client) };
         assert_eq!(state.freed.load(Ordering::SeqCst), 1, "case {i}");
     }
     assert!(env.requests(&thread).is_empty());
@@ -651,38 +705,42 @@ fn refresher_user_data_freed_once_after_options_and_clients() {
     let user_data = &*state as *const RefresherState as *mut c_void;
     let o = fast_options();
     assert_eq!(
-        acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state)),
+        unsafe {
+            acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state))
+        },
         ACS_RESULT_OK
     );
     let url = cstr(&env.url);
     let token = cstr(&env.token());
     let (mut a, mut b) = (ptr::null_mut(), ptr::null_mut());
     assert_eq!(
-        acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut a),
+        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut a) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut b),
+        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut b) },
         ACS_RESULT_OK
     );
-    acs_client_free(a);
-    acs_client_options_free(o);
+    unsafe { acs_client_free(a) };
+    unsafe { acs_client_options_free(o) };
     assert_eq!(state.freed.load(Ordering::SeqCst), 0);
-    acs_client_free(b);
+    unsafe { acs_client_free(b) };
     assert_eq!(state.freed.load(Ordering::SeqCst), 1);
 
     // Replacing or clearing the refresher releases the old one.
     let o = fast_options();
     assert_eq!(
-        acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state)),
+        unsafe {
+            acs_client_options_set_token_refresher(o, Some(refresher), user_data, Some(free_state))
+        },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_token_refresher(o, None, ptr::null_mut(), None),
+        unsafe { acs_client_options_set_token_refresher(o, None, ptr::null_mut(), None) },
         ACS_RESULT_OK
     );
     assert_eq!(state.freed.load(Ordering::SeqCst), 2);
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
     assert_eq!(state.freed.load(Ordering::SeqCst), 2);
 }
 
@@ -699,7 +757,7 @@ fn shared_client_across_threads() {
                 let t = cstr(thread);
                 for _ in 0..10 {
                     assert_eq!(
-                        acs_send_typing(client, t.as_ptr(), ptr::null()),
+                        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
                         ACS_RESULT_OK
                     );
                     assert_cleared();
@@ -708,5 +766,5 @@ fn shared_client_across_threads() {
         }
     });
     assert_eq!(env.events(&thread).len(), 40);
-    acs_client_free(client as *mut acs_client);
+    unsafe { acs_client_free(client as *mut acs_client) };
 }

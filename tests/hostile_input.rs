@@ -3,6 +3,11 @@
 //! huge strings, thread ids made of URL syntax, control characters, and
 //! endpoints that smuggle credentials, paths or queries.
 
+// SAFETY (every `unsafe { acs_* }` block below): hostile as the input is,
+// every pointer is NULL, a NUL-terminated string (of any bytes), a buffer of
+// the length passed, or a handle this file created and has not yet freed:
+// what each function's `# Safety` section asks.
+
 mod common;
 
 use std::ffi::{c_char, CStr, CString};
@@ -21,9 +26,9 @@ fn cstr(s: &str) -> CString {
 }
 
 fn last_message() -> String {
-    let len = acs_last_error_message(ptr::null_mut(), 0);
+    let len = unsafe { acs_last_error_message(ptr::null_mut(), 0) };
     let mut buf = vec![0 as c_char; len + 1];
-    acs_last_error_message(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
         .into_owned()
@@ -31,9 +36,9 @@ fn last_message() -> String {
 
 fn fast_options() -> *mut acs_client_options {
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_retry_delay_ms(o, 10, 100),
+        unsafe { acs_client_options_set_retry_delay_ms(o, 10, 100) },
         ACS_RESULT_OK
     );
     o
@@ -45,12 +50,12 @@ fn new_client(env: &Env) -> *mut acs_client {
     let token = cstr(&env.token());
     let mut client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut client),
+        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut client) },
         ACS_RESULT_OK,
         "{}",
         last_message()
     );
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
     client
 }
 
@@ -92,23 +97,25 @@ fn every_combination_of_null_pointers() {
     let text = cstr("x");
     let o = fast_options();
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let mut sent = 0;
 
     // acs_client_new(endpoint, token, options?, client_out)
     for mask in 1..16u32 {
         let sentinel = 0x10usize as *mut acs_client;
         let mut out = sentinel;
-        let rc = acs_client_new(
-            pick(mask, 0, url.as_ptr()),
-            pick(mask, 1, token.as_ptr()),
-            pick(mask, 2, o.cast_const()),
-            pick_mut(mask, 3, &mut out),
-        );
+        let rc = unsafe {
+            acs_client_new(
+                pick(mask, 0, url.as_ptr()),
+                pick(mask, 1, token.as_ptr()),
+                pick(mask, 2, o.cast_const()),
+                pick_mut(mask, 3, &mut out),
+            )
+        };
         assert_eq!(rc, expected(mask, 1 << 2), "client_new mask {mask:04b}");
         if rc == ACS_RESULT_OK {
             assert_ne!(out, sentinel);
-            acs_client_free(out);
+            unsafe { acs_client_free(out) };
         } else {
             assert_eq!(out, sentinel, "output written on failure");
             assert!(last_message().ends_with("is NULL"), "{}", last_message());
@@ -116,48 +123,56 @@ fn every_combination_of_null_pointers() {
     }
     // acs_client_set_token(client, token)
     for mask in 1..4u32 {
-        let rc = acs_client_set_token(
-            pick(mask, 0, client.cast_const()),
-            pick(mask, 1, token.as_ptr()),
-        );
+        let rc = unsafe {
+            acs_client_set_token(
+                pick(mask, 0, client.cast_const()),
+                pick(mask, 1, token.as_ptr()),
+            )
+        };
         assert_eq!(rc, ACS_RESULT_NULL_PARAMETER, "set_token mask {mask:02b}");
     }
     // acs_send_message(client, thread_id, content, options?, message_id_out)
     for mask in 1..32u32 {
         let sentinel = 0x20usize as *mut c_char;
         let mut id = sentinel;
-        let rc = acs_send_message(
-            pick(mask, 0, client.cast_const()),
-            pick(mask, 1, t.as_ptr()),
-            pick(mask, 2, text.as_ptr()),
-            pick(mask, 3, mo.cast_const()),
-            pick_mut(mask, 4, &mut id),
-        );
+        let rc = unsafe {
+            acs_send_message(
+                pick(mask, 0, client.cast_const()),
+                pick(mask, 1, t.as_ptr()),
+                pick(mask, 2, text.as_ptr()),
+                pick(mask, 3, mo.cast_const()),
+                pick_mut(mask, 4, &mut id),
+            )
+        };
         assert_eq!(rc, expected(mask, 1 << 3), "send_message mask {mask:05b}");
         if rc == ACS_RESULT_OK {
             sent += 1;
-            acs_string_free(id);
+            unsafe { acs_string_free(id) };
         } else {
             assert_eq!(id, sentinel, "output written on failure");
         }
     }
     // acs_send_typing(client, thread_id, sender_display_name?)
     for mask in 1..8u32 {
-        let rc = acs_send_typing(
-            pick(mask, 0, client.cast_const()),
-            pick(mask, 1, t.as_ptr()),
-            pick(mask, 2, text.as_ptr()),
-        );
+        let rc = unsafe {
+            acs_send_typing(
+                pick(mask, 0, client.cast_const()),
+                pick(mask, 1, t.as_ptr()),
+                pick(mask, 2, text.as_ptr()),
+            )
+        };
         assert_eq!(rc, expected(mask, 1 << 2), "send_typing mask {mask:03b}");
         sent += usize::from(rc == ACS_RESULT_OK);
     }
     // acs_send_read_receipt(client, thread_id, chat_message_id)
     for mask in 1..8u32 {
-        let rc = acs_send_read_receipt(
-            pick(mask, 0, client.cast_const()),
-            pick(mask, 1, t.as_ptr()),
-            pick(mask, 2, text.as_ptr()),
-        );
+        let rc = unsafe {
+            acs_send_read_receipt(
+                pick(mask, 0, client.cast_const()),
+                pick(mask, 1, t.as_ptr()),
+                pick(mask, 2, text.as_ptr()),
+            )
+        };
         assert_eq!(
             rc, ACS_RESULT_NULL_PARAMETER,
             "read_receipt mask {mask:03b}"
@@ -165,11 +180,13 @@ fn every_combination_of_null_pointers() {
     }
     // acs_message_options_add_metadata(o, key, value)
     for mask in 1..8u32 {
-        let rc = acs_message_options_add_metadata(
-            pick_mut(mask, 0, mo),
-            pick(mask, 1, text.as_ptr()),
-            pick(mask, 2, text.as_ptr()),
-        );
+        let rc = unsafe {
+            acs_message_options_add_metadata(
+                pick_mut(mask, 0, mo),
+                pick(mask, 1, text.as_ptr()),
+                pick(mask, 2, text.as_ptr()),
+            )
+        };
         assert_eq!(
             rc, ACS_RESULT_NULL_PARAMETER,
             "add_metadata mask {mask:03b}"
@@ -177,23 +194,29 @@ fn every_combination_of_null_pointers() {
     }
     // The error getters take a NULL buffer of any claimed length.
     assert_eq!(
-        acs_send_typing(client, ptr::null(), ptr::null()),
+        unsafe { acs_send_typing(client, ptr::null(), ptr::null()) },
         ACS_RESULT_NULL_PARAMETER
     );
-    let len = acs_last_error_message(ptr::null_mut(), 0);
+    let len = unsafe { acs_last_error_message(ptr::null_mut(), 0) };
     assert!(len > 0);
-    assert_eq!(acs_last_error_message(ptr::null_mut(), 4096), len);
-    assert_eq!(acs_last_error_code(ptr::null_mut(), 4096), 0);
-    assert_eq!(acs_last_error_request_id(ptr::null_mut(), usize::MAX), 0);
+    assert_eq!(
+        unsafe { acs_last_error_message(ptr::null_mut(), 4096) },
+        len
+    );
+    assert_eq!(unsafe { acs_last_error_code(ptr::null_mut(), 4096) }, 0);
+    assert_eq!(
+        unsafe { acs_last_error_request_id(ptr::null_mut(), usize::MAX) },
+        0
+    );
     let mut one = [0x55 as c_char; 1];
-    assert_eq!(acs_last_error_message(one.as_mut_ptr(), 1), len);
+    assert_eq!(unsafe { acs_last_error_message(one.as_mut_ptr(), 1) }, len);
     assert_eq!(one[0], 0);
 
     // Only the calls whose required pointers were all set reached the emulator.
     assert_eq!(env.requests(&thread).len(), sent);
-    acs_message_options_free(mo);
-    acs_client_options_free(o);
-    acs_client_free(client);
+    unsafe { acs_message_options_free(mo) };
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_client_free(client) };
 }
 
 /// Byte strings that are not UTF-8, each NUL-terminated.
@@ -220,49 +243,54 @@ fn malformed_utf8_in_every_string() {
     let s = cstr("x");
     let o = fast_options();
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
 
     for bad in BAD_UTF8 {
         let b = bad.as_ptr().cast::<c_char>();
         let mut out = ptr::null_mut();
         let mut id = ptr::null_mut();
         let cases: Vec<(&str, acs_result)> = vec![
-            (
-                "endpoint",
-                acs_client_new(b, token.as_ptr(), ptr::null(), &mut out),
-            ),
-            (
-                "token",
-                acs_client_new(url.as_ptr(), b, ptr::null(), &mut out),
-            ),
-            ("token", acs_client_set_token(client, b)),
-            (
-                "thread_id",
-                acs_send_message(client, b, s.as_ptr(), ptr::null(), &mut id),
-            ),
-            (
-                "content",
-                acs_send_message(client, t.as_ptr(), b, ptr::null(), &mut id),
-            ),
-            ("thread_id", acs_send_typing(client, b, ptr::null())),
-            (
-                "sender_display_name",
-                acs_send_typing(client, t.as_ptr(), b),
-            ),
-            ("thread_id", acs_send_read_receipt(client, b, s.as_ptr())),
-            (
-                "chat_message_id",
-                acs_send_read_receipt(client, t.as_ptr(), b),
-            ),
-            ("api_version", acs_client_options_set_api_version(o, b)),
-            (
-                "application_id",
-                acs_client_options_set_application_id(o, b),
-            ),
-            ("pem_path", acs_client_options_set_ca_file(o, b)),
-            ("name", acs_message_options_set_sender_display_name(mo, b)),
-            ("key", acs_message_options_add_metadata(mo, b, s.as_ptr())),
-            ("value", acs_message_options_add_metadata(mo, s.as_ptr(), b)),
+            ("endpoint", unsafe {
+                acs_client_new(b, token.as_ptr(), ptr::null(), &mut out)
+            }),
+            ("token", unsafe {
+                acs_client_new(url.as_ptr(), b, ptr::null(), &mut out)
+            }),
+            ("token", unsafe { acs_client_set_token(client, b) }),
+            ("thread_id", unsafe {
+                acs_send_message(client, b, s.as_ptr(), ptr::null(), &mut id)
+            }),
+            ("content", unsafe {
+                acs_send_message(client, t.as_ptr(), b, ptr::null(), &mut id)
+            }),
+            ("thread_id", unsafe {
+                acs_send_typing(client, b, ptr::null())
+            }),
+            ("sender_display_name", unsafe {
+                acs_send_typing(client, t.as_ptr(), b)
+            }),
+            ("thread_id", unsafe {
+                acs_send_read_receipt(client, b, s.as_ptr())
+            }),
+            ("chat_message_id", unsafe {
+                acs_send_read_receipt(client, t.as_ptr(), b)
+            }),
+            ("api_version", unsafe {
+                acs_client_options_set_api_version(o, b)
+            }),
+            ("application_id", unsafe {
+                acs_client_options_set_application_id(o, b)
+            }),
+            ("pem_path", unsafe { acs_client_options_set_ca_file(o, b) }),
+            ("name", unsafe {
+                acs_message_options_set_sender_display_name(mo, b)
+            }),
+            ("key", unsafe {
+                acs_message_options_add_metadata(mo, b, s.as_ptr())
+            }),
+            ("value", unsafe {
+                acs_message_options_add_metadata(mo, s.as_ptr(), b)
+            }),
         ];
         for (name, rc) in cases {
             assert_eq!(rc, ACS_RESULT_INVALID_ARGUMENT, "{name} = {bad:?}");
@@ -273,13 +301,13 @@ fn malformed_utf8_in_every_string() {
     }
     // The token still works, and nothing reached the thread.
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(env.requests(&thread).len(), 1);
-    acs_message_options_free(mo);
-    acs_client_options_free(o);
-    acs_client_free(client);
+    unsafe { acs_message_options_free(mo) };
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_client_free(client) };
 }
 
 fn rss_kib() -> u64 {
@@ -311,7 +339,8 @@ fn huge_strings_are_refused_quickly_with_bounded_memory() {
     let mut id = ptr::null_mut();
     let mut send = || {
         let started = Instant::now();
-        let rc = acs_send_message(client, t.as_ptr(), ten_mb.as_ptr(), ptr::null(), &mut id);
+        let rc =
+            unsafe { acs_send_message(client, t.as_ptr(), ten_mb.as_ptr(), ptr::null(), &mut id) };
         assert!(started.elapsed() < Duration::from_secs(20));
         assert_eq!(rc, ACS_RESULT_BAD_REQUEST, "{}", last_message());
         assert_eq!(acs_last_error_http_status(), 413);
@@ -330,47 +359,50 @@ fn huge_strings_are_refused_quickly_with_bounded_memory() {
     );
 
     // A 10 MB display name, metadata value and message id.
-    let rc = acs_send_typing(client, t.as_ptr(), ten_mb.as_ptr());
+    let rc = unsafe { acs_send_typing(client, t.as_ptr(), ten_mb.as_ptr()) };
     assert_eq!(rc, ACS_RESULT_BAD_REQUEST, "typing: {}", last_message());
-    let rc = acs_send_read_receipt(client, t.as_ptr(), ten_mb.as_ptr());
+    let rc = unsafe { acs_send_read_receipt(client, t.as_ptr(), ten_mb.as_ptr()) };
     assert_eq!(rc, ACS_RESULT_BAD_REQUEST, "receipt: {}", last_message());
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let k = cstr("k");
     assert_eq!(
-        acs_message_options_add_metadata(mo, k.as_ptr(), ten_mb.as_ptr()),
+        unsafe { acs_message_options_add_metadata(mo, k.as_ptr(), ten_mb.as_ptr()) },
         ACS_RESULT_OK
     );
     let small = cstr("small");
-    let rc = acs_send_message(client, t.as_ptr(), small.as_ptr(), mo, &mut id);
+    let rc = unsafe { acs_send_message(client, t.as_ptr(), small.as_ptr(), mo, &mut id) };
     assert_eq!(rc, ACS_RESULT_BAD_REQUEST, "metadata: {}", last_message());
-    acs_message_options_free(mo);
+    unsafe { acs_message_options_free(mo) };
 
     // A 1 MB thread id makes a 3 MB request line; a 1 MB token a 1 MB header.
     let long_thread = cstr(&"t".repeat(1024 * 1024));
-    let rc = acs_send_typing(client, long_thread.as_ptr(), ptr::null());
+    let rc = unsafe { acs_send_typing(client, long_thread.as_ptr(), ptr::null()) };
     assert!(refused(rc), "thread id: {rc} {}", last_message());
     let token = env.token();
     let (head, rest) = token.split_once('.').unwrap();
     let (payload, _) = rest.split_once('.').unwrap();
     let huge_token = cstr(&format!("{head}.{payload}.{}", "s".repeat(1024 * 1024)));
     assert_eq!(
-        acs_client_set_token(client, huge_token.as_ptr()),
+        unsafe { acs_client_set_token(client, huge_token.as_ptr()) },
         ACS_RESULT_OK
     );
-    let rc = acs_send_typing(client, t.as_ptr(), ptr::null());
+    let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
     assert!(refused(rc), "token: {rc} {}", last_message());
     assert!(!last_message().contains("ssssssss"), "the token leaked");
 
     // None of it was stored, and the client still works.
     let good = cstr(&token);
-    assert_eq!(acs_client_set_token(client, good.as_ptr()), ACS_RESULT_OK);
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_client_set_token(client, good.as_ptr()) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(env.events(&thread).len(), 1);
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -416,19 +448,21 @@ fn thread_ids_made_of_url_syntax_stay_one_segment() {
         let content = cstr(&format!("message {i}"));
         let mut mid = ptr::null_mut();
         assert_eq!(
-            acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut mid),
+            unsafe {
+                acs_send_message(client, t.as_ptr(), content.as_ptr(), ptr::null(), &mut mid)
+            },
             ACS_RESULT_OK,
             "{id:?}: {}",
             last_message()
         );
         let returned = unsafe { CStr::from_ptr(mid) }.to_str().unwrap().to_owned();
         assert_eq!(
-            acs_send_read_receipt(client, t.as_ptr(), mid),
+            unsafe { acs_send_read_receipt(client, t.as_ptr(), mid) },
             ACS_RESULT_OK
         );
-        acs_string_free(mid);
+        unsafe { acs_string_free(mid) };
         assert_eq!(
-            acs_send_typing(client, t.as_ptr(), ptr::null()),
+            unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
             ACS_RESULT_OK
         );
         let events = env.events(id);
@@ -446,12 +480,12 @@ fn thread_ids_made_of_url_syntax_stay_one_segment() {
     for id in [".", ".."] {
         let t = cstr(id);
         assert_eq!(
-            acs_send_typing(client, t.as_ptr(), ptr::null()),
+            unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
             ACS_RESULT_INVALID_ARGUMENT,
             "{id:?}"
         );
     }
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -466,30 +500,30 @@ fn control_characters_round_trip() {
     let value = format!("v\r\n{all_controls}");
 
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let (n, k, v) = (cstr(&name), cstr(&key), cstr(&value));
     assert_eq!(
-        acs_message_options_set_sender_display_name(mo, n.as_ptr()),
+        unsafe { acs_message_options_set_sender_display_name(mo, n.as_ptr()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()),
+        unsafe { acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()) },
         ACS_RESULT_OK
     );
     let content = cstr(&format!("<b>{all_controls}</b>"));
     let mut id = ptr::null_mut();
     assert_eq!(
-        acs_send_message(client, t.as_ptr(), content.as_ptr(), mo, &mut id),
+        unsafe { acs_send_message(client, t.as_ptr(), content.as_ptr(), mo, &mut id) },
         ACS_RESULT_OK,
         "{}",
         last_message()
     );
-    acs_string_free(id);
+    unsafe { acs_string_free(id) };
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), n.as_ptr()),
+        unsafe { acs_send_typing(client, t.as_ptr(), n.as_ptr()) },
         ACS_RESULT_OK
     );
-    acs_message_options_free(mo);
+    unsafe { acs_message_options_free(mo) };
 
     let events = env.events(&thread);
     assert_eq!(events.len(), 2);
@@ -503,12 +537,12 @@ fn control_characters_round_trip() {
     for bad in ["app\r\nX-Evil: 1", "app\0", "tab\tapp", "\u{7f}"] {
         let Ok(b) = CString::new(bad) else { continue };
         assert_eq!(
-            acs_client_options_set_application_id(o, b.as_ptr()),
+            unsafe { acs_client_options_set_application_id(o, b.as_ptr()) },
             ACS_RESULT_INVALID_ARGUMENT,
             "{bad:?}"
         );
         assert_eq!(
-            acs_client_options_set_api_version(o, b.as_ptr()),
+            unsafe { acs_client_options_set_api_version(o, b.as_ptr()) },
             ACS_RESULT_INVALID_ARGUMENT,
             "{bad:?}"
         );
@@ -517,12 +551,12 @@ fn control_characters_round_trip() {
     let token = env.token();
     let injected = cstr(&format!("{token}\r\nX-Evil: 1"));
     assert_eq!(
-        acs_client_set_token(client, injected.as_ptr()),
+        unsafe { acs_client_set_token(client, injected.as_ptr()) },
         ACS_RESULT_TOKEN
     );
     assert!(!last_message().contains(&token));
-    acs_client_options_free(o);
-    acs_client_free(client);
+    unsafe { acs_client_options_free(o) };
+    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -611,10 +645,10 @@ fn endpoints_with_credentials_paths_queries_or_no_scheme() {
         let e = cstr(endpoint);
         let sentinel = 0x30usize as *mut acs_client;
         let mut client = sentinel;
-        let rc = acs_client_new(e.as_ptr(), token.as_ptr(), ptr::null(), &mut client);
+        let rc = unsafe { acs_client_new(e.as_ptr(), token.as_ptr(), ptr::null(), &mut client) };
         assert_eq!(rc, *want, "{endpoint:?}: {}", last_message());
         if rc == ACS_RESULT_OK {
-            acs_client_free(client);
+            unsafe { acs_client_free(client) };
         } else {
             assert_eq!(client, sentinel);
             let message = last_message();
@@ -638,16 +672,16 @@ fn endpoints_with_credentials_paths_queries_or_no_scheme() {
         let e = cstr(&endpoint);
         let mut client = ptr::null_mut();
         assert_eq!(
-            acs_client_new(e.as_ptr(), token.as_ptr(), ptr::null(), &mut client),
+            unsafe { acs_client_new(e.as_ptr(), token.as_ptr(), ptr::null(), &mut client) },
             ACS_RESULT_OK
         );
         assert_eq!(
-            acs_send_typing(client, t.as_ptr(), ptr::null()),
+            unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
             ACS_RESULT_OK,
             "{endpoint}: {}",
             last_message()
         );
-        acs_client_free(client);
+        unsafe { acs_client_free(client) };
     }
     assert_eq!(env.events(&thread).len(), 2);
 }
@@ -663,9 +697,10 @@ fn huge_content_is_bad_request() {
     let ten_mb = cstr(&"a".repeat(10 * 1024 * 1024));
     for i in 0..20 {
         let mut id = ptr::null_mut();
-        let rc = acs_send_message(client, t.as_ptr(), ten_mb.as_ptr(), ptr::null(), &mut id);
+        let rc =
+            unsafe { acs_send_message(client, t.as_ptr(), ten_mb.as_ptr(), ptr::null(), &mut id) };
         assert_eq!(rc, ACS_RESULT_BAD_REQUEST, "try {i}: {}", last_message());
         assert_eq!(acs_last_error_http_status(), 413);
     }
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }

@@ -1,6 +1,11 @@
 //! Process-wide logging, and panics turned into `ACS_RESULT_PANIC`. The logger
 //! is global, so these tests run one at a time.
 
+// SAFETY (every `unsafe { acs_* }` block below): the C API is called as C
+// would call it, with NULL, pointers into live `CString`s and buffers of the
+// length passed, and handles this file created and has not yet freed: what
+// each function's `# Safety` section asks.
+
 mod common;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -27,7 +32,7 @@ unsafe extern "C" fn collect(user_data: *mut c_void, level: u32, message: *const
 
 fn last_message() -> String {
     let mut buf = [0 as c_char; 512];
-    acs_last_error_message(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
         .into_owned()
@@ -40,7 +45,7 @@ fn log_callback_gets_attempts_without_the_token() {
     let token = env.token();
     LINES.lock().unwrap().clear();
     assert_eq!(
-        acs_set_log_callback(Some(collect), 5, 0xabc as *mut c_void),
+        unsafe { acs_set_log_callback(Some(collect), 5, 0xabc as *mut c_void) },
         ACS_RESULT_OK
     );
 
@@ -48,7 +53,7 @@ fn log_callback_gets_attempts_without_the_token() {
     let tok = CString::new(token.clone()).unwrap();
     let mut client: *mut acs_client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client),
+        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
         ACS_RESULT_OK
     );
     let thread = thread_id("log");
@@ -57,16 +62,16 @@ fn log_callback_gets_attempts_without_the_token() {
                       "body": format!(r#"{{"error":{{"code":"X","message":"echo {token}"}}}}"#)}));
     let t = CString::new(thread).unwrap();
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_send_typing(client, c"".as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, c"".as_ptr(), ptr::null()) },
         ACS_RESULT_INVALID_ARGUMENT
     );
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     assert_eq!(
-        acs_set_log_callback(None, 0, ptr::null_mut()),
+        unsafe { acs_set_log_callback(None, 0, ptr::null_mut()) },
         ACS_RESULT_OK
     );
 
@@ -97,10 +102,10 @@ fn log_callback_gets_attempts_without_the_token() {
     let before = LINES.lock().unwrap().len();
     let mut client: *mut acs_client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client),
+        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
         ACS_RESULT_OK
     );
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     assert_eq!(LINES.lock().unwrap().len(), before);
 }
 
@@ -120,19 +125,19 @@ fn max_level_filters() {
     let tok = CString::new(env.token()).unwrap();
     let mut client: *mut acs_client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client),
+        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
         ACS_RESULT_OK
     );
     let t = CString::new(thread_id("filter")).unwrap();
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_send_typing(client, ptr::null(), ptr::null()),
+        unsafe { acs_send_typing(client, ptr::null(), ptr::null()) },
         ACS_RESULT_NULL_PARAMETER
     );
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     set_logger(None, LogLevel::Off);
     let seen = seen.lock().unwrap();
     assert!(
@@ -152,7 +157,7 @@ fn panic_in_a_callback_becomes_acs_result_panic() {
     let tok = CString::new(env.token()).unwrap();
     let mut client: *mut acs_client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client),
+        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
         ACS_RESULT_OK
     );
 
@@ -161,9 +166,9 @@ fn panic_in_a_callback_becomes_acs_result_panic() {
         LogLevel::Trace,
     );
     let t = CString::new(thread_id("panic")).unwrap();
-    let rc = acs_send_typing(client, t.as_ptr(), ptr::null());
+    let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
     let mut other: *mut acs_client = ptr::null_mut();
-    let rc_new = acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut other);
+    let rc_new = unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut other) };
     set_logger(None, LogLevel::Off);
 
     assert_eq!(rc, ACS_RESULT_PANIC);
@@ -177,8 +182,8 @@ fn panic_in_a_callback_becomes_acs_result_panic() {
 
     // The client still works once the callback behaves.
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK
     );
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
 }

@@ -2,6 +2,11 @@
 //! returns tokens that expire in a second, it is slow while 16 threads send,
 //! and (through the C API) it misbehaves at the boundary.
 
+// SAFETY (every `unsafe { acs_* }` block below): the C API is called as C
+// would call it, with NULL, pointers into live `CString`s and buffers of the
+// length passed, and handles this file created and has not yet freed: what
+// each function's `# Safety` section asks.
+
 mod common;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -261,7 +266,7 @@ unsafe extern "C" fn c_refresh(user_data: *mut c_void, sink: *mut acs_token_sink
         Behaviour::NothingDelivered => ACS_RESULT_OK,
         Behaviour::Deliver(mut bytes) => {
             bytes.push(0);
-            let rc = acs_token_sink_set(sink, bytes.as_ptr().cast());
+            let rc = unsafe { acs_token_sink_set(sink, bytes.as_ptr().cast()) };
             if rc == ACS_RESULT_OK {
                 ACS_RESULT_OK
             } else {
@@ -270,17 +275,20 @@ unsafe extern "C" fn c_refresh(user_data: *mut c_void, sink: *mut acs_token_sink
         }
         Behaviour::DeliverTwice(token) => {
             let bad = CString::new("garbage").unwrap();
-            assert_eq!(acs_token_sink_set(sink, bad.as_ptr()), ACS_RESULT_OK);
+            assert_eq!(
+                unsafe { acs_token_sink_set(sink, bad.as_ptr()) },
+                ACS_RESULT_OK
+            );
             let good = CString::new(token).unwrap();
-            acs_token_sink_set(sink, good.as_ptr())
+            unsafe { acs_token_sink_set(sink, good.as_ptr()) }
         }
-        Behaviour::NullToken => acs_token_sink_set(sink, ptr::null()),
+        Behaviour::NullToken => unsafe { acs_token_sink_set(sink, ptr::null()) },
     }
 }
 
 fn last_message() -> String {
     let mut buf = vec![0 as c_char; 1024];
-    acs_last_error_message(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
         .into_owned()
@@ -295,24 +303,26 @@ fn c_refresher_misbehaving_at_the_boundary() {
         calls: AtomicU32::new(0),
     });
     let mut o = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut o), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_token_refresher(
-            o,
-            Some(c_refresh),
-            (&*state as *const CState).cast_mut().cast(),
-            None
-        ),
+        unsafe {
+            acs_client_options_set_token_refresher(
+                o,
+                Some(c_refresh),
+                (&*state as *const CState).cast_mut().cast(),
+                None,
+            )
+        },
         ACS_RESULT_OK
     );
     let url = CString::new(env.url.clone()).unwrap();
     let expired = CString::new(env.token_for("u", -60)).unwrap();
     let mut client = ptr::null_mut();
     assert_eq!(
-        acs_client_new(url.as_ptr(), expired.as_ptr(), o, &mut client),
+        unsafe { acs_client_new(url.as_ptr(), expired.as_ptr(), o, &mut client) },
         ACS_RESULT_OK
     );
-    acs_client_options_free(o);
+    unsafe { acs_client_options_free(o) };
     let thread = thread_id("c-refresher");
     let t = CString::new(thread.clone()).unwrap();
 
@@ -335,7 +345,7 @@ fn c_refresher_misbehaving_at_the_boundary() {
     ];
     for (i, (behaviour, text)) in cases.into_iter().enumerate() {
         *state.behaviour.lock().unwrap() = behaviour;
-        let rc = acs_send_typing(client, t.as_ptr(), ptr::null());
+        let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
         assert_eq!(rc, ACS_RESULT_TOKEN, "case {i}: {}", last_message());
         let message = last_message();
         assert!(message.contains(text), "case {i}: {message}");
@@ -346,12 +356,12 @@ fn c_refresher_misbehaving_at_the_boundary() {
     // The last token delivered wins.
     *state.behaviour.lock().unwrap() = Behaviour::DeliverTwice(good);
     assert_eq!(
-        acs_send_typing(client, t.as_ptr(), ptr::null()),
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
         ACS_RESULT_OK,
         "{}",
         last_message()
     );
     assert_eq!(env.events(&thread)[0]["user"], "c-refreshed");
-    acs_client_free(client);
+    unsafe { acs_client_free(client) };
     drop(state);
 }

@@ -44,6 +44,11 @@ mcs -target:exe -langversion:7.2 -warnaserror+ -nowarn:1591 \
     -r:"$out/AcsChat.dll" -r:System.Core.dll -out:"$out/AcsChat.Tests.exe" "$here"/tests/*.cs
 mcs -target:exe -langversion:7.2 -warnaserror+ \
     -r:"$out/AcsChat.dll" -out:"$out/Send.exe" "$root"/examples/csharp/Send.cs
+mcs -target:exe -langversion:7.2 -warnaserror+ \
+    -r:"$out/AcsChat.dll" -out:"$out/SendAsync.exe" "$root"/examples/csharp/SendAsync.cs
+# A program that leaves Main with asynchronous calls in flight (run by the async tests).
+mcs -target:exe -langversion:7.2 -warnaserror+ \
+    -r:"$out/AcsChat.dll" -out:"$out/ExitWithCallsInFlight.exe" "$here"/tests/exit/ExitWithCallsInFlight.cs
 
 # A private CA and a server certificate for 127.0.0.1, for the CaFile test over TLS.
 tls="$out/tls"
@@ -63,5 +68,7 @@ cd "$root"
 export ACS_REPO_ROOT="$root"
 export ACS_EMULATOR_BIN="$emulator"
 export ACS_TEST_TLS_DIR="$tls"
+export ACS_TEST_EXIT_PROGRAM="$out/ExitWithCallsInFlight.exe"
+export ACS_TEST_SEND_ASYNC_EXAMPLE="$out/SendAsync.exe"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 exec mono --debug "$out/AcsChat.Tests.exe" "$@"

@@ -3,6 +3,8 @@
 # type-checks the package with mypy --strict. Creates or reuses a virtualenv at
 # <repo>/target/py-venv. Extra arguments go to pytest (and skip the type check).
 # ACS_SKIP_CARGO_BUILD=1 skips `cargo build`; PYTHON picks the interpreter (default python3).
+# uvloop is optional: installed once per virtualenv when pip can get it (otherwise the uvloop
+# variants of the asyncio tests are skipped); ACS_SKIP_UVLOOP=1 never tries.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +22,13 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 if ! "$venv/bin/python" -c "import pytest, mypy" 2>/dev/null; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" "mypy>=1.10"
+fi
+if [[ "${ACS_SKIP_UVLOOP:-0}" != 1 && ! -e "$venv/.uvloop-tried" ]] \
+    && ! "$venv/bin/python" -c "import uvloop" 2>/dev/null; then
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --timeout 15 --retries 1 uvloop; then
+        echo "note: uvloop could not be installed; its test variants will be skipped" >&2
+    fi
+    touch "$venv/.uvloop-tried"
 fi
 
 export ACS_CHAT_LIBRARY="${ACS_CHAT_LIBRARY:-$repo/target/debug/libacs_chat.so}"

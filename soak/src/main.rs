@@ -2,13 +2,16 @@
 //!
 //! `SOAK_THREADS` threads (default 16) share one client and, now and then,
 //! make and free clients of their own, sending messages, typing notifications
-//! and read receipts for `SOAK_SECONDS` (default 600) while another thread
+//! and read receipts, blocking or asynchronously (some cancelled right after
+//! they start), for `SOAK_SECONDS` (default 600) while another thread
 //! queues random faults (error statuses, dropped connections, delays past
 //! the per-try timeout, oversized and id-less answers). At the end:
 //!
 //! - every call is accounted for by its result code, and no code is one a
 //!   valid call must never get (NULL_PARAMETER, INVALID_ARGUMENT, PANIC, ...);
-//! - the emulator's stored messages match what the client reported: every
+//!   every asynchronous call completes exactly once;
+//! - the emulator's stored messages match what the client reported (its
+//!   result and the library's delivery verdict): every
 //!   message reported sent is stored once under its id, none reported as
 //!   certainly not delivered is stored, one that may have been delivered is
 //!   stored at most once, and nothing else is stored;
@@ -17,6 +20,11 @@
 //!
 //! Needs `ACS_EMULATOR_URL` (scripts/soak.sh starts an emulator). Exits 1 on
 //! any violation, after printing a summary.
+
+// SAFETY (every `unsafe { acs_* }` block below): the C API is called as C
+// would call it, with NULL, pointers into live `CString`s and buffers of the
+// length passed, and handles this program created and has not yet freed:
+// what each function's `# Safety` section asks.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -27,6 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use acs_chat::ffi::call::*;
 use acs_chat::ffi::client::*;
 use acs_chat::ffi::errors::*;
 use acs_chat::ffi::message_options::*;
@@ -155,7 +164,7 @@ unsafe extern "C" fn refresh(user_data: *mut c_void, sink: *mut acs_token_sink) 
     // SAFETY: user_data is the `Refresher` kept alive by main for the whole run.
     let state = unsafe { &*(user_data as *const Refresher) };
     state.calls.fetch_add(1, Ordering::Relaxed);
-    acs_token_sink_set(sink, state.token.as_ptr())
+    unsafe { acs_token_sink_set(sink, state.token.as_ptr()) }
 }
 
 // ---- outcomes -------------------------------------------------------------
@@ -168,16 +177,86 @@ enum Delivery {
     NotDelivered,
 }
 
-/// What a failed call's code says about delivery. PROTOCOL after a 2xx means
-/// the service accepted the request; any other answer or CONNECT means it
-/// did not.
-fn delivery(rc: acs_result, http_status: u16) -> Delivery {
-    match rc {
-        ACS_RESULT_OK => Delivery::Sent,
-        ACS_RESULT_TIMEOUT | ACS_RESULT_IO => Delivery::Maybe,
-        ACS_RESULT_PROTOCOL if (200..300).contains(&http_status) => Delivery::Maybe,
-        _ => Delivery::NotDelivered,
+/// What the library's verdict says about delivery.
+fn delivery(rc: acs_result, may_have_been_delivered: bool) -> Delivery {
+    match (rc, may_have_been_delivered) {
+        (ACS_RESULT_OK, _) => Delivery::Sent,
+        (_, true) => Delivery::Maybe,
+        (_, false) => Delivery::NotDelivered,
     }
+}
+
+/// The outcome of one asynchronous call, as its callback saw it.
+#[derive(Default)]
+struct Outcome {
+    completions: u32,
+    rc: acs_result,
+    id: Option<String>,
+    may_have_been_delivered: bool,
+    message: String,
+}
+
+#[derive(Default)]
+struct AsyncSlot {
+    outcome: Mutex<Outcome>,
+    done: std::sync::Condvar,
+}
+
+unsafe extern "C" fn on_complete(user_data: *mut c_void, c: *const acs_completion) {
+    // SAFETY: user_data is an Arc<AsyncSlot> given at submit and consumed here once.
+    let slot = unsafe { Arc::from_raw(user_data.cast_const().cast::<AsyncSlot>()) };
+    let mut outcome = slot.outcome.lock().unwrap();
+    outcome.completions += 1;
+    outcome.rc = unsafe { acs_completion_result(c) };
+    let id = unsafe { acs_completion_message_id(c) };
+    // SAFETY: a NUL-terminated string valid during the callback.
+    outcome.id = (!id.is_null()).then(|| unsafe { CStr::from_ptr(id) }.to_string_lossy().into());
+    outcome.may_have_been_delivered = unsafe { acs_completion_may_have_been_delivered(c) };
+    let mut buf = vec![0 as c_char; 512];
+    unsafe { acs_completion_error_message(c, buf.as_mut_ptr(), buf.len()) };
+    // SAFETY: NUL-terminated by the library.
+    outcome.message = unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    slot.done.notify_all();
+}
+
+/// Submits with `submit(callback, user_data, call_out)`, cancels right away
+/// when asked, and waits for the completion (bounded: a lost completion is a
+/// problem, not a hang).
+fn run_async(
+    cancel: bool,
+    submit: impl FnOnce(acs_completion_callback, *mut c_void, *mut *mut acs_call) -> acs_result,
+) -> Result<Outcome, String> {
+    let slot = Arc::new(AsyncSlot::default());
+    let user_data = Arc::into_raw(slot.clone()).cast_mut().cast::<c_void>();
+    let mut call = ptr::null_mut();
+    let rc = submit(Some(on_complete), user_data, &mut call);
+    if rc != ACS_RESULT_OK {
+        // Never started: the callback will not run, so take the reference back.
+        // SAFETY: from Arc::into_raw above, not consumed.
+        drop(unsafe { Arc::from_raw(user_data.cast_const().cast::<AsyncSlot>()) });
+        return Err(format!("submit: {} {}", code_name(rc), last_message()));
+    }
+    if cancel {
+        unsafe { acs_call_cancel(call) };
+    }
+    unsafe { acs_call_free(call) };
+    let mut outcome = slot.outcome.lock().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while outcome.completions == 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("no completion within 30 s".into());
+        }
+        outcome = slot.done.wait_timeout(outcome, left).unwrap().0;
+    }
+    // A second completion would arrive within the same wait or soon after.
+    std::thread::sleep(Duration::from_millis(1));
+    if outcome.completions != 1 {
+        return Err(format!("{} completions", outcome.completions));
+    }
+    Ok(std::mem::take(&mut *outcome))
 }
 
 /// Codes a valid call may end with under service and network faults.
@@ -194,6 +273,7 @@ fn expected_code(rc: acs_result) -> bool {
             | ACS_RESULT_TIMEOUT
             | ACS_RESULT_IO
             | ACS_RESULT_PROTOCOL
+            | ACS_RESULT_CANCELLED
     )
 }
 
@@ -243,7 +323,7 @@ struct Batch {
 
 fn last_message() -> String {
     let mut buf = vec![0 as c_char; 512];
-    acs_last_error_message(buf.as_mut_ptr(), buf.len());
+    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
     // SAFETY: the library wrote a NUL-terminated string into `buf`.
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
@@ -261,18 +341,18 @@ fn worker(
     let mut epoch = 0u64;
     let shared = setup.client as *const acs_client;
     let mut mo = ptr::null_mut();
-    assert_eq!(acs_message_options_new(&mut mo), ACS_RESULT_OK);
+    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let (name, k, v) = (
         c"Soak",
         c"worker",
         CString::new(worker.to_string()).unwrap(),
     );
     assert_eq!(
-        acs_message_options_set_sender_display_name(mo, name.as_ptr()),
+        unsafe { acs_message_options_set_sender_display_name(mo, name.as_ptr()) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()),
+        unsafe { acs_message_options_add_metadata(mo, k.as_ptr(), v.as_ptr()) },
         ACS_RESULT_OK
     );
     let names = |epoch: u64| -> Vec<CString> {
@@ -303,12 +383,14 @@ fn worker(
         let own = if fastrand::u8(..50) == 0 {
             let url = CString::new(setup.url.as_str()).unwrap();
             let mut c = ptr::null_mut();
-            let rc = acs_client_new(
-                url.as_ptr(),
-                setup.token.as_ptr(),
-                setup.options as *const acs_client_options,
-                &mut c,
-            );
+            let rc = unsafe {
+                acs_client_new(
+                    url.as_ptr(),
+                    setup.token.as_ptr(),
+                    setup.options as *const acs_client_options,
+                    &mut c,
+                )
+            };
             if rc != ACS_RESULT_OK {
                 log.problems.push(format!(
                     "acs_client_new: {} {}",
@@ -323,82 +405,144 @@ fn worker(
         };
         let client = own.map_or(shared, |c| c.cast_const());
         if fastrand::u16(..500) == 0 {
-            let rc = acs_client_set_token(client, setup.token.as_ptr());
+            let rc = unsafe { acs_client_set_token(client, setup.token.as_ptr()) };
             if rc != ACS_RESULT_OK {
                 log.problems.push(format!("set_token: {}", code_name(rc)));
             }
         }
         let roll = fastrand::u8(..10);
+        // Three calls in ten are asynchronous; one in four of those is
+        // cancelled right after it starts.
+        let asynchronous = fastrand::u8(..10) < 3;
+        let cancel = asynchronous && fastrand::u8(..4) == 0;
+        let mut async_message = None;
         let (op, rc) = if roll < 6 {
             let content = format!("soak w{worker} n{seq}");
             let text = CString::new(content.as_str()).unwrap();
-            let mut id: *mut c_char = ptr::null_mut();
             let options = if roll == 0 {
                 ptr::null()
             } else {
                 mo.cast_const()
             };
-            let rc = acs_send_message(client, t.as_ptr(), text.as_ptr(), options, &mut id);
-            let returned = if rc == ACS_RESULT_OK {
-                // SAFETY: on success the library wrote a NUL-terminated string it owns.
-                let s = unsafe { CStr::from_ptr(id) }.to_owned();
-                acs_string_free(id);
-                last_id = Some(s.clone());
-                Some(s.into_string().unwrap_or_default())
-            } else {
-                if !id.is_null() {
-                    log.problems
-                        .push("message_id_out written on failure".into());
+            let (rc, returned, may) = if asynchronous {
+                match run_async(cancel, |cb, ud, out| unsafe {
+                    acs_send_message_async(client, t.as_ptr(), text.as_ptr(), options, cb, ud, out)
+                }) {
+                    Ok(outcome) => {
+                        if (outcome.rc == ACS_RESULT_OK) != outcome.id.is_some() {
+                            log.problems.push(format!(
+                                "async message: id {:?} with {}",
+                                outcome.id,
+                                code_name(outcome.rc)
+                            ));
+                        }
+                        async_message = Some(outcome.message);
+                        (outcome.rc, outcome.id, outcome.may_have_been_delivered)
+                    }
+                    Err(why) => {
+                        log.problems.push(format!("async message: {why}"));
+                        continue;
+                    }
                 }
-                None
-            };
-            let status = if rc == ACS_RESULT_OK {
-                0
             } else {
-                acs_last_error_http_status()
+                let mut id: *mut c_char = ptr::null_mut();
+                let rc = unsafe {
+                    acs_send_message(client, t.as_ptr(), text.as_ptr(), options, &mut id)
+                };
+                let returned = if rc == ACS_RESULT_OK {
+                    // SAFETY: on success the library wrote a NUL-terminated string it owns.
+                    let s = unsafe { CStr::from_ptr(id) }.to_owned();
+                    unsafe { acs_string_free(id) };
+                    Some(s.into_string().unwrap_or_default())
+                } else {
+                    if !id.is_null() {
+                        log.problems
+                            .push("message_id_out written on failure".into());
+                    }
+                    None
+                };
+                (
+                    rc,
+                    returned,
+                    rc != ACS_RESULT_OK && acs_last_error_may_have_been_delivered(),
+                )
             };
+            if let Some(id) = &returned {
+                last_id = CString::new(id.as_str()).ok();
+            }
             log.messages.push(SentMessage {
                 thread: thread_name(worker, k, epoch),
                 content,
                 id: returned,
-                delivery: delivery(rc, status),
+                delivery: delivery(rc, may),
                 code: rc,
             });
             ("message", rc)
-        } else if roll < 8 {
-            let name = if roll == 6 {
+        } else {
+            let typing_name = if roll == 6 {
                 ptr::null()
             } else {
                 name.as_ptr()
             };
-            ("typing", acs_send_typing(client, t.as_ptr(), name))
-        } else {
-            let id = last_id.clone().unwrap_or_else(|| c"1".to_owned());
-            (
-                "readReceipt",
-                acs_send_read_receipt(client, t.as_ptr(), id.as_ptr()),
-            )
+            let receipt_id = last_id.clone().unwrap_or_else(|| c"1".to_owned());
+            let op = if roll < 8 { "typing" } else { "readReceipt" };
+            let rc = if asynchronous {
+                let outcome = run_async(cancel, |cb, ud, out| {
+                    if roll < 8 {
+                        unsafe {
+                            acs_send_typing_async(client, t.as_ptr(), typing_name, cb, ud, out)
+                        }
+                    } else {
+                        unsafe {
+                            acs_send_read_receipt_async(
+                                client,
+                                t.as_ptr(),
+                                receipt_id.as_ptr(),
+                                cb,
+                                ud,
+                                out,
+                            )
+                        }
+                    }
+                });
+                match outcome {
+                    Ok(outcome) => {
+                        async_message = Some(outcome.message);
+                        outcome.rc
+                    }
+                    Err(why) => {
+                        log.problems.push(format!("async {op}: {why}"));
+                        continue;
+                    }
+                }
+            } else if roll < 8 {
+                unsafe { acs_send_typing(client, t.as_ptr(), typing_name) }
+            } else {
+                unsafe { acs_send_read_receipt(client, t.as_ptr(), receipt_id.as_ptr()) }
+            };
+            (op, rc)
         };
+        if rc == ACS_RESULT_CANCELLED && !cancel {
+            log.problems
+                .push(format!("{op}: cancelled although nobody cancelled it"));
+        }
         if rc != ACS_RESULT_OK {
-            let message = last_message();
+            let message = async_message.unwrap_or_else(last_message);
             if message.is_empty() || message.contains('\n') || message.contains("eyJ") {
                 log.problems
                     .push(format!("{op}: unusable error message {message:?}"));
             }
         }
         if !expected_code(rc) {
-            log.problems.push(format!(
-                "{op}: unexpected {} ({})",
-                code_name(rc),
-                last_message()
-            ));
+            log.problems
+                .push(format!("{op}: unexpected {}", code_name(rc)));
         }
         *log.outcomes.entry((op, rc)).or_default() += 1;
         if let Some(c) = own {
-            acs_client_free(c);
+            unsafe { acs_client_free(c) };
         }
     }
-    acs_message_options_free(mo);
+    unsafe { acs_message_options_free(mo) };
     let messages = std::mem::take(&mut log.messages);
     let _ = batches.send(Batch {
         worker,
@@ -530,35 +674,40 @@ fn main() {
     });
 
     let mut options = ptr::null_mut();
-    assert_eq!(acs_client_options_new(&mut options), ACS_RESULT_OK);
     assert_eq!(
-        acs_client_options_set_timeout_ms(options, TIMEOUT_MS),
+        unsafe { acs_client_options_new(&mut options) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_connect_timeout_ms(options, 2000),
+        unsafe { acs_client_options_set_timeout_ms(options, TIMEOUT_MS) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_max_retries(options, 2),
+        unsafe { acs_client_options_set_connect_timeout_ms(options, 2000) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_retry_delay_ms(options, 5, 50),
+        unsafe { acs_client_options_set_max_retries(options, 2) },
         ACS_RESULT_OK
     );
     assert_eq!(
-        acs_client_options_set_token_refresher(
-            options,
-            Some(refresh),
-            (&*refresher as *const Refresher).cast_mut().cast(),
-            None
-        ),
+        unsafe { acs_client_options_set_retry_delay_ms(options, 5, 50) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(
+        unsafe {
+            acs_client_options_set_token_refresher(
+                options,
+                Some(refresh),
+                (&*refresher as *const Refresher).cast_mut().cast(),
+                None,
+            )
+        },
         ACS_RESULT_OK
     );
     let c_url = CString::new(url.as_str()).unwrap();
     let mut client = ptr::null_mut();
-    let rc = acs_client_new(c_url.as_ptr(), token.as_ptr(), options, &mut client);
+    let rc = unsafe { acs_client_new(c_url.as_ptr(), token.as_ptr(), options, &mut client) };
     assert_eq!(rc, ACS_RESULT_OK, "{}", last_message());
 
     let setup = Setup {
@@ -628,8 +777,8 @@ fn main() {
         (logs, check)
     });
     let elapsed = started.elapsed();
-    acs_client_free(client);
-    acs_client_options_free(options);
+    unsafe { acs_client_free(client) };
+    unsafe { acs_client_options_free(options) };
     // Let the connections the runtime still holds close.
     std::thread::sleep(Duration::from_millis(500));
     let end_fds = open_fds();

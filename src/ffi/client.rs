@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use super::errors::acs_result;
 use super::message_options::acs_message_options;
 use super::options::acs_client_options;
-use super::strings::{into_c_string, optional_str};
-use super::{free_arc, into_arc_ptr, try_ref, write_out, Castable, OwnershipArc};
+use super::strings::into_c_string;
+use super::{free_arc, into_arc_ptr, Castable, OwnershipArc};
 use crate::client::{ChatClient, ClientOptions};
 use crate::model::MessageOptions;
 
@@ -15,8 +15,10 @@ use crate::model::MessageOptions;
 /// with `acs_client_free`. Functions: `acs_client_set_token`,
 /// `acs_send_message`, `acs_send_typing`, `acs_send_read_receipt`.
 ///
-/// Calls block the calling thread; every client of the process shares one
-/// I/O runtime, and clients with equal TLS settings share one connection pool.
+/// `acs_send_*` block the calling thread; `acs_send_*_async` return at once
+/// and complete through a callback (see `acs_call`). Every client of the
+/// process shares one I/O runtime with a fixed number of threads, and
+/// clients with equal settings share one connection pool.
 pub struct acs_client {
     _private: [u8; 0],
 }
@@ -35,9 +37,14 @@ impl Castable for acs_client {
 /// `acs_client_free`. Fails with `ACS_RESULT_INVALID_ARGUMENT` (bad endpoint,
 /// unreadable CA file), `ACS_RESULT_INSECURE_ENDPOINT` or `ACS_RESULT_TOKEN`
 /// (not a JWT).
+///
+/// # Safety
+///
+/// `endpoint` and `token` must be NULL or NUL-terminated strings, `options`
+/// NULL or live options, and `client_out` NULL or valid for writing a pointer.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_client_new(
+pub unsafe extern "C" fn acs_client_new(
     endpoint: *const c_char,
     token: *const c_char,
     options: *const acs_client_options,
@@ -48,7 +55,7 @@ pub extern "C" fn acs_client_new(
         let token = non_null!(str token);
         let client_out = non_null!(out client_out);
         let defaults;
-        let options = match try_ref::<acs_client_options>(options) {
+        let options = match nullable!(ref options) {
             Some(options) => options,
             None => {
                 defaults = ClientOptions::new();
@@ -56,26 +63,39 @@ pub extern "C" fn acs_client_new(
             }
         };
         let client = ChatClient::new(endpoint, token, options)?;
-        write_out(client_out, into_arc_ptr::<acs_client>(client));
+        client_out.write(into_arc_ptr::<acs_client>(client));
         Ok(())
     }
 }
 
-/// Releases a client. NULL is a no-op. Calls still running on other threads
-/// must have returned first.
+/// Releases the caller's reference to a client. NULL is a no-op. Calls in
+/// flight hold references of their own: asynchronous calls complete (or may
+/// be cancelled) and then release the client. A blocking call takes its
+/// reference as it starts, so the handle must stay valid until the call has
+/// begun on its thread.
+///
+/// # Safety
+///
+/// `client` must be NULL or a client from `acs_client_new`, released once.
 #[no_mangle]
-pub extern "C" fn acs_client_free(client: *mut acs_client) {
+pub unsafe extern "C" fn acs_client_free(client: *mut acs_client) {
     ffi_boundary! { default = ();
-        free_arc(client)
+        // SAFETY: per this function's contract.
+        unsafe { free_arc(client) }
     }
 }
 
 /// Replaces the client's token atomically (calls in flight keep the old
 /// one). The token is copied. `ACS_RESULT_TOKEN` if it is not a JWT, and the
 /// old token stays. Thread-safe.
+///
+/// # Safety
+///
+/// `client` must be NULL or a live client, and `token` NULL or a
+/// NUL-terminated string.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_client_set_token(
+pub unsafe extern "C" fn acs_client_set_token(
     client: *const acs_client,
     token: *const c_char,
 ) -> acs_result {
@@ -95,9 +115,15 @@ pub extern "C" fn acs_client_set_token(
 /// `ACS_RESULT_TIMEOUT`, `ACS_RESULT_IO` and a `ACS_RESULT_PROTOCOL` after a
 /// 2xx mean the message may have been created. Send-message is not retried
 /// after a timeout or a broken connection, since that could post it twice.
+///
+/// # Safety
+///
+/// `client` must be NULL or a live client, `thread_id` and `content` NULL
+/// or NUL-terminated strings, `options` NULL or live message options, and
+/// `message_id_out` NULL or valid for writing a pointer.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_send_message(
+pub unsafe extern "C" fn acs_send_message(
     client: *const acs_client,
     thread_id: *const c_char,
     content: *const c_char,
@@ -110,7 +136,7 @@ pub extern "C" fn acs_send_message(
         let content = non_null!(str content);
         let message_id_out = non_null!(out message_id_out);
         let defaults;
-        let options = match try_ref::<acs_message_options>(options) {
+        let options = match nullable!(ref options) {
             Some(options) => options,
             None => {
                 defaults = MessageOptions::new();
@@ -118,16 +144,21 @@ pub extern "C" fn acs_send_message(
             }
         };
         let id = client.send_message(thread_id, content, options)?;
-        write_out(message_id_out, into_c_string(id)?);
+        message_id_out.write(into_c_string(id)?);
         Ok(())
     }
 }
 
 /// Sends a typing notification to a thread; `sender_display_name` may be
 /// NULL. Retried on timeouts and broken connections too. Thread-safe.
+///
+/// # Safety
+///
+/// `client` must be NULL or a live client, and the strings NULL or
+/// NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_send_typing(
+pub unsafe extern "C" fn acs_send_typing(
     client: *const acs_client,
     thread_id: *const c_char,
     sender_display_name: *const c_char,
@@ -135,7 +166,7 @@ pub extern "C" fn acs_send_typing(
     ffi_boundary! {
         let client = non_null!(ref client);
         let thread_id = non_null!(str thread_id);
-        let sender_display_name = optional_str(sender_display_name, "sender_display_name")?;
+        let sender_display_name = nullable!(str sender_display_name);
         client.send_typing(thread_id, sender_display_name)?;
         Ok(())
     }
@@ -143,9 +174,14 @@ pub extern "C" fn acs_send_typing(
 
 /// Sends a read receipt for message `chat_message_id` of a thread. Retried on
 /// timeouts and broken connections too. Thread-safe.
+///
+/// # Safety
+///
+/// `client` must be NULL or a live client, and the strings NULL or
+/// NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_send_read_receipt(
+pub unsafe extern "C" fn acs_send_read_receipt(
     client: *const acs_client,
     thread_id: *const c_char,
     chat_message_id: *const c_char,

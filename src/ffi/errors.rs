@@ -43,6 +43,9 @@ pub const ACS_RESULT_IO: acs_result = 22;
 pub const ACS_RESULT_PROTOCOL: acs_result = 23;
 /// The token is not a JWT, or the refresher failed or returned an expired token.
 pub const ACS_RESULT_TOKEN: acs_result = 24;
+/// The caller cancelled the call (`acs_call_cancel`); its
+/// `may_have_been_delivered` says whether a message could still have arrived.
+pub const ACS_RESULT_CANCELLED: acs_result = 25;
 /// A Rust panic was caught at the boundary.
 pub const ACS_RESULT_PANIC: acs_result = 90;
 /// A bug in the library.
@@ -70,34 +73,98 @@ pub extern "C" fn acs_result_str(result: acs_result) -> *const c_char {
     }
 }
 
+/// Why a C API function failed: a NULL where C had to pass a pointer (which
+/// the core, taking references, never sees), or the core's own [`Error`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FfiError {
+    /// A required pointer was NULL; holds the parameter's name.
+    #[error("{0} is NULL")]
+    NullParameter(&'static str),
+    /// What the core returned.
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+impl FfiError {
+    /// The code C sees. Core errors keep theirs ([`Error::result_code`],
+    /// their one mapping); NULL parameters add the one code only C has.
+    fn result_code(&self) -> ResultCode {
+        match self {
+            FfiError::NullParameter(_) => ResultCode::NullParameter,
+            FfiError::Core(e) => e.result_code(),
+        }
+    }
+}
+
+/// The details of a failure as C reads them: this thread's last error, or a
+/// completion's.
 #[derive(Debug, Default)]
-struct LastError {
-    message: String,
-    http_status: u16,
-    code: String,
-    request_id: String,
-    retry_after_ms: u64,
+pub(crate) struct ErrorDetails {
+    pub message: String,
+    pub http_status: u16,
+    pub code: String,
+    pub request_id: String,
+    pub retry_after_ms: u64,
+    pub may_have_been_delivered: bool,
+}
+
+impl ErrorDetails {
+    pub(crate) fn of(error: &Error) -> ErrorDetails {
+        ErrorDetails {
+            message: crate::model::one_line(&error.to_string()),
+            http_status: error.http_status(),
+            code: error.service_code().to_owned(),
+            request_id: error.request_id().to_owned(),
+            retry_after_ms: error
+                .retry_after()
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            may_have_been_delivered: error.may_have_been_delivered(),
+        }
+    }
+
+    fn of_ffi(error: &FfiError) -> ErrorDetails {
+        match error {
+            FfiError::Core(e) => ErrorDetails::of(e),
+            FfiError::NullParameter(_) => ErrorDetails {
+                message: error.to_string(),
+                ..ErrorDetails::default()
+            },
+        }
+    }
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
+    static LAST_ERROR: RefCell<ErrorDetails> = RefCell::new(ErrorDetails::default());
 }
 
-fn set_last_error(error: &Error) {
-    let last = LastError {
-        message: crate::model::one_line(&error.to_string()),
-        http_status: error.http_status(),
-        code: error.service_code().to_owned(),
-        request_id: error.request_id().to_owned(),
-        retry_after_ms: error
-            .retry_after()
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    };
-    LAST_ERROR.with(|cell| *cell.borrow_mut() = last);
+// Thread-local storage may already be torn down (a call from an atexit
+// handler, a pthread key or C++ thread_local destructor): then the last
+// error is not kept, and readers see the empty one. Never a panic.
+
+fn set_last_error(error: &FfiError) {
+    let last = ErrorDetails::of_ffi(error);
+    let _ = LAST_ERROR.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            *slot = last;
+        }
+    });
 }
 
 fn clear_last_error() {
-    LAST_ERROR.with(|cell| *cell.borrow_mut() = LastError::default());
+    let _ = LAST_ERROR.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            *slot = ErrorDetails::default();
+        }
+    });
+}
+
+/// Reads this thread's last error; the default when none can be read.
+fn with_last_error<T>(read: impl Fn(&ErrorDetails) -> T) -> T {
+    LAST_ERROR
+        .try_with(|cell| cell.try_borrow().ok().map(|last| read(&last)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| read(&ErrorDetails::default()))
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
@@ -111,7 +178,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs the body of a fallible `extern "C"` function (see `ffi_boundary!`).
-pub(crate) fn run(body: impl FnOnce() -> Result<(), Error>) -> acs_result {
+pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> acs_result {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let result = body();
         if let Err(e) = &result {
@@ -125,7 +192,7 @@ pub(crate) fn run(body: impl FnOnce() -> Result<(), Error>) -> acs_result {
             let error = Error::Panic(crate::model::one_line(&panic_text(payload.as_ref())));
             // Dropping a payload can itself panic; never let that reach C.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            Err(error)
+            Err(error.into())
         }
     };
     match result {
@@ -151,10 +218,17 @@ pub(crate) fn run_infallible<T>(default: T, body: impl FnOnce() -> T) -> T {
     }
 }
 
-fn copy_text(text: &str, buf: *mut c_char, len: usize) -> usize {
+/// Copies `text` into `buf` as the string getters do (at most `len - 1`
+/// bytes and a NUL) and returns its full length.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writing `len` bytes.
+pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize) -> usize {
     if !buf.is_null() && len > 0 {
         let n = text.len().min(len - 1);
-        // SAFETY: the caller gives `len` writable bytes at `buf`; `n + 1 <= len`.
+        // SAFETY: per this function's contract, `len` writable bytes at
+        // `buf`; `n + 1 <= len`.
         unsafe {
             std::ptr::copy_nonoverlapping(text.as_ptr().cast::<c_char>(), buf, n);
             buf.add(n).write(0);
@@ -168,10 +242,15 @@ fn copy_text(text: &str, buf: *mut c_char, len: usize) -> usize {
 /// Returns the message's full length in bytes, without the NUL; with `buf`
 /// NULL or `len` 0 only returns the length. The message is `""` after a
 /// success. Thread-local: each thread sees its own last failure.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writing `len` bytes.
 #[no_mangle]
-pub extern "C" fn acs_last_error_message(buf: *mut c_char, len: usize) -> usize {
+pub unsafe extern "C" fn acs_last_error_message(buf: *mut c_char, len: usize) -> usize {
     ffi_boundary! { default = 0;
-        LAST_ERROR.with(|cell| copy_text(&cell.borrow().message, buf, len))
+        // SAFETY: per this function's contract.
+        with_last_error(|last| unsafe { copy_text(&last.message, buf, len) })
     }
 }
 
@@ -180,27 +259,37 @@ pub extern "C" fn acs_last_error_message(buf: *mut c_char, len: usize) -> usize 
 #[no_mangle]
 pub extern "C" fn acs_last_error_http_status() -> u16 {
     ffi_boundary! { default = 0;
-        LAST_ERROR.with(|cell| cell.borrow().http_status)
+        with_last_error(|last| last.http_status)
     }
 }
 
 /// Copies the service error code of this thread's last failure (e.g.
 /// `"TooManyRequests"`; `""` when none) like `acs_last_error_message`, and
 /// returns its full length.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writing `len` bytes.
 #[no_mangle]
-pub extern "C" fn acs_last_error_code(buf: *mut c_char, len: usize) -> usize {
+pub unsafe extern "C" fn acs_last_error_code(buf: *mut c_char, len: usize) -> usize {
     ffi_boundary! { default = 0;
-        LAST_ERROR.with(|cell| copy_text(&cell.borrow().code, buf, len))
+        // SAFETY: per this function's contract.
+        with_last_error(|last| unsafe { copy_text(&last.code, buf, len) })
     }
 }
 
 /// Copies the request id of this thread's last failure (`MS-CV`, else
 /// `x-ms-request-id`, else the `x-ms-client-request-id` sent; `""` when no
 /// request was made) like `acs_last_error_message`, and returns its full length.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writing `len` bytes.
 #[no_mangle]
-pub extern "C" fn acs_last_error_request_id(buf: *mut c_char, len: usize) -> usize {
+pub unsafe extern "C" fn acs_last_error_request_id(buf: *mut c_char, len: usize) -> usize {
     ffi_boundary! { default = 0;
-        LAST_ERROR.with(|cell| copy_text(&cell.borrow().request_id, buf, len))
+        // SAFETY: per this function's contract.
+        with_last_error(|last| unsafe { copy_text(&last.request_id, buf, len) })
     }
 }
 
@@ -210,7 +299,21 @@ pub extern "C" fn acs_last_error_request_id(buf: *mut c_char, len: usize) -> usi
 #[no_mangle]
 pub extern "C" fn acs_last_error_retry_after_ms() -> u64 {
     ffi_boundary! { default = 0;
-        LAST_ERROR.with(|cell| cell.borrow().retry_after_ms)
+        with_last_error(|last| last.retry_after_ms)
+    }
+}
+
+/// Whether the request of this thread's last failure may have reached the
+/// service and been applied (a message created) although the call failed:
+/// a timeout or broken connection after the request was written, an unusable
+/// 2xx, a cancellation after the request was sent. False after a success and
+/// for failures where nothing was applied (an error status, a redirect, a
+/// connection that never opened). Bindings read this instead of guessing
+/// from the result code.
+#[no_mangle]
+pub extern "C" fn acs_last_error_may_have_been_delivered() -> bool {
+    ffi_boundary! { default = false;
+        with_last_error(|last| last.may_have_been_delivered)
     }
 }
 
@@ -236,6 +339,7 @@ mod tests {
             ACS_RESULT_IO,
             ACS_RESULT_PROTOCOL,
             ACS_RESULT_TOKEN,
+            ACS_RESULT_CANCELLED,
             ACS_RESULT_PANIC,
             ACS_RESULT_INTERNAL,
         ];
@@ -244,7 +348,22 @@ mod tests {
     }
 
     #[test]
+    fn null_parameter_is_its_own_code() {
+        let e = FfiError::NullParameter("client");
+        assert_eq!(e.result_code(), ResultCode::NullParameter);
+        assert_eq!(e.to_string(), "client is NULL");
+        let details = ErrorDetails::of_ffi(&e);
+        assert_eq!(details.message, "client is NULL");
+        assert_eq!(details.http_status, 0);
+        let core = FfiError::from(Error::InvalidArgument("x".into()));
+        assert_eq!(core.result_code(), ResultCode::InvalidArgument);
+        assert_eq!(core.to_string(), "x");
+    }
+
+    #[test]
     fn copy_truncates_and_reports_length() {
+        // SAFETY (every call below): each buffer is as long as the `len` given.
+        let copy_text = |text, buf, len| unsafe { copy_text(text, buf, len) };
         let mut buf = [0x7f as c_char; 4];
         assert_eq!(copy_text("hello", buf.as_mut_ptr(), buf.len()), 5);
         assert_eq!(buf, [b'h' as c_char, b'e' as c_char, b'l' as c_char, 0]);

@@ -11,15 +11,25 @@
 //!   error on failure and clears it on success, and never unwinds into C: a
 //!   panic becomes `ACS_RESULT_PANIC`.
 //!
-//! Handles are opaque. `acs_client` is reference-counted and shareable
-//! across threads; the two option builders are owned boxes used by one
-//! thread at a time.
+//! Handles are opaque. `acs_client` and `acs_call` are reference-counted and
+//! shareable across threads; the two option builders are owned boxes used by
+//! one thread at a time; `acs_completion` and `acs_token_sink` are borrowed
+//! for the duration of a callback.
+//!
+//! From Rust, every function here that takes a pointer is an `unsafe fn`:
+//! its `# Safety` section says what each pointer must be (as a rule: NULL,
+//! or what the C contract asks for, alive for the call). Only
+//! `acs_version`, `acs_result_str`, `acs_shutdown` and the pointer-free
+//! `acs_last_error_*` getters are safe to call.
 
 #![allow(non_camel_case_types)]
+// Every unsafe operation in an `unsafe fn` sits in an `unsafe` block of its own.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 #[macro_use]
 mod macros;
 
+pub mod call;
 pub mod client;
 pub mod errors;
 pub mod log;
@@ -29,6 +39,7 @@ pub mod strings;
 pub mod token;
 pub mod version;
 
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// Ties an opaque C handle type to the Rust value it stands for, and says how
@@ -64,17 +75,25 @@ impl<C> AsConstPtr<C> for *mut C {
     }
 }
 
-/// Borrows the value behind a handle. `ptr` must be NULL or a live handle of type `C`.
-pub(crate) fn try_ref<'a, C: Castable>(ptr: impl AsConstPtr<C>) -> Option<&'a C::RustType> {
+/// Borrows the value behind a handle.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `C`, valid for `'a`.
+pub(crate) unsafe fn try_ref<'a, C: Castable>(ptr: impl AsConstPtr<C>) -> Option<&'a C::RustType> {
     let ptr = ptr.into_const_ptr().cast::<C::RustType>();
-    // SAFETY: the C caller passes NULL or a pointer this library handed out
-    // for `C`, which points at a live `C::RustType`.
+    // SAFETY: per this function's contract, a handle this library handed
+    // out for `C` points at a live `C::RustType`.
     unsafe { ptr.as_ref() }
 }
 
-/// Mutably borrows the value behind a builder handle. `ptr` must be NULL or a
-/// live handle of type `C`, used by one thread at a time.
-pub(crate) fn try_mut<'a, C>(ptr: *mut C) -> Option<&'a mut C::RustType>
+/// Mutably borrows the value behind a builder handle.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `C`, valid for `'a` and used
+/// by one thread at a time.
+pub(crate) unsafe fn try_mut<'a, C>(ptr: *mut C) -> Option<&'a mut C::RustType>
 where
     C: Castable,
     C::Ownership: Exclusive,
@@ -94,9 +113,13 @@ pub(crate) fn into_box_ptr<C: Castable<Ownership = OwnershipBox>>(value: C::Rust
 }
 
 /// Frees a boxed handle; NULL is a no-op.
-pub(crate) fn free_box<C: Castable<Ownership = OwnershipBox>>(ptr: *mut C) {
+///
+/// # Safety
+///
+/// `ptr` must be NULL or come from `into_box_ptr::<C>`, and not be used again.
+pub(crate) unsafe fn free_box<C: Castable<Ownership = OwnershipBox>>(ptr: *mut C) {
     if !ptr.is_null() {
-        // SAFETY: `ptr` came from `into_box_ptr::<C>` and is freed once.
+        // SAFETY: per this function's contract.
         drop(unsafe { Box::from_raw(ptr.cast::<C::RustType>()) });
     }
 }
@@ -107,16 +130,36 @@ pub(crate) fn into_arc_ptr<C: Castable<Ownership = OwnershipArc>>(value: C::Rust
 }
 
 /// Releases a reference-counted handle; NULL is a no-op.
-pub(crate) fn free_arc<C: Castable<Ownership = OwnershipArc>>(ptr: *mut C) {
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a handle from `into_arc_ptr::<C>` (or another
+/// `Arc::into_raw` of its value), released once.
+pub(crate) unsafe fn free_arc<C: Castable<Ownership = OwnershipArc>>(ptr: *mut C) {
     if !ptr.is_null() {
-        // SAFETY: `ptr` came from `into_arc_ptr::<C>` and is released once.
+        // SAFETY: per this function's contract.
         drop(unsafe { Arc::from_raw(ptr.cast_const().cast::<C::RustType>()) });
     }
 }
 
-/// Writes an output parameter already checked for NULL.
-pub(crate) fn write_out<T>(out: *mut T, value: T) {
-    // SAFETY: `out` was checked non-NULL by `non_null!(out ...)` and points
-    // at writable memory for a `T` per the function's contract.
-    unsafe { out.write(value) }
+/// An output parameter, checked for NULL, that the function writes on
+/// success. Made only by `non_null!(out p)` / `nullable!(out p)`.
+pub(crate) struct Out<T>(NonNull<T>);
+
+impl<T> Out<T> {
+    /// `None` for NULL.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be NULL or valid for writing a `T` (aligned, writable)
+    /// until the `Out` is written or dropped.
+    pub(crate) unsafe fn new(ptr: *mut T) -> Option<Out<T>> {
+        NonNull::new(ptr).map(Out)
+    }
+
+    /// Writes the output, without reading or dropping what was there.
+    pub(crate) fn write(self, value: T) {
+        // SAFETY: `Out::new`'s contract: non-NULL and valid for one write.
+        unsafe { self.0.as_ptr().write(value) }
+    }
 }

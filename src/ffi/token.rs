@@ -2,6 +2,8 @@
 
 use std::ffi::{c_char, c_void};
 
+use zeroize::Zeroizing;
+
 use super::errors::{acs_result, ACS_RESULT_OK};
 use super::{Castable, OwnershipRef};
 use crate::credential::{RefreshError, TokenRefresher};
@@ -15,10 +17,12 @@ pub struct acs_token_sink {
     _private: [u8; 0],
 }
 
-/// What a sink holds: the token delivered, if any.
+/// What a sink holds: the token delivered, if any. The library's copy is
+/// wiped when it is replaced or dropped; on success its buffer moves, without
+/// a copy, to the credential, which wipes it after parsing.
 #[derive(Default)]
 pub(crate) struct TokenSink {
-    token: Option<String>,
+    token: Option<Zeroizing<String>>,
 }
 
 impl Castable for acs_token_sink {
@@ -46,16 +50,21 @@ pub type acs_user_data_free = Option<unsafe extern "C" fn(user_data: *mut c_void
 ///
 /// Returns `ACS_RESULT_NULL_PARAMETER` or `ACS_RESULT_INVALID_ARGUMENT`
 /// (invalid UTF-8). The token is validated when the refresher returns.
+///
+/// # Safety
+///
+/// `sink` must be NULL or the sink passed to the running refresher, and
+/// `token` NULL or a NUL-terminated string.
 #[no_mangle]
 #[must_use]
-pub extern "C" fn acs_token_sink_set(
+pub unsafe extern "C" fn acs_token_sink_set(
     sink: *mut acs_token_sink,
     token: *const c_char,
 ) -> acs_result {
     ffi_boundary! {
         let sink = non_null!(mut sink);
         let token = non_null!(str token);
-        sink.token = Some(token.to_owned());
+        sink.token = Some(Zeroizing::new(token.to_owned()));
         Ok(())
     }
 }
@@ -75,7 +84,12 @@ unsafe impl Send for CRefresher {}
 unsafe impl Sync for CRefresher {}
 
 impl CRefresher {
-    pub(crate) fn new(
+    /// # Safety
+    ///
+    /// `callback` must be safe to call with `user_data` from any thread
+    /// that uses the clients, one refresh at a time per client, and
+    /// `free_user_data` (if any) once with `user_data` after the last call.
+    pub(crate) unsafe fn new(
         callback: unsafe extern "C" fn(*mut c_void, *mut acs_token_sink) -> acs_result,
         user_data: *mut c_void,
         free_user_data: acs_user_data_free,
@@ -92,23 +106,30 @@ impl TokenRefresher for CRefresher {
     fn refresh(&self) -> Result<String, RefreshError> {
         let mut sink = TokenSink::default();
         let sink_ptr = (&mut sink as *mut TokenSink).cast::<acs_token_sink>();
-        // SAFETY: the callback was supplied through the C API with this
-        // user_data; the sink outlives the call.
-        let rc = unsafe { (self.callback)(self.user_data, sink_ptr) };
+        // SAFETY: `CRefresher::new`'s contract; the sink outlives the call.
+        let rc =
+            crate::runtime::call_user_code(|| unsafe { (self.callback)(self.user_data, sink_ptr) })
+                .ok_or("the process is exiting; the token refresher is no longer called")?;
         if rc != ACS_RESULT_OK {
             let name = ResultCode::from_u32(rc).map_or("an unknown result", ResultCode::name);
             return Err(format!("the refresher returned {rc} ({name})").into());
         }
-        sink.token
-            .ok_or_else(|| "the refresher returned no token".into())
+        match sink.token.as_mut() {
+            // Moves the buffer out, leaving an empty string to wipe.
+            Some(token) => Ok(std::mem::take(&mut **token)),
+            None => Err("the refresher returned no token".into()),
+        }
     }
 }
 
 impl Drop for CRefresher {
     fn drop(&mut self) {
         if let Some(free) = self.free_user_data {
-            // SAFETY: runs once, when the last holder is dropped.
-            unsafe { free(self.user_data) }
+            // SAFETY: `CRefresher::new`'s contract; runs once, when the last
+            // holder is dropped. Once the process is exiting it is not called
+            // (the user data is left).
+            let user_data = self.user_data;
+            crate::runtime::call_user_code(|| unsafe { free(user_data) });
         }
     }
 }

@@ -4,6 +4,7 @@
  * emulator's compact answers, and a minimal test runner.
  *
  * The emulator's base URL comes from ACS_EMULATOR_URL (http://127.0.0.1:PORT).
+ * Also compiles as C++ (tests/c/test_cpp_async.cpp includes it).
  */
 #ifndef ACS_TEST_EMULATOR_H
 #define ACS_TEST_EMULATOR_H
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- runner ------------------------------------------------------------ */
@@ -111,7 +113,7 @@ static inline emu_response emu_request(const char *method, const char *path, con
     }
     size_t body_len = body ? strlen(body) : 0;
     size_t head_cap = strlen(path) + 256;
-    char *head = malloc(head_cap);
+    char *head = (char *)malloc(head_cap);
     int head_len = snprintf(head, head_cap,
                             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
@@ -123,11 +125,11 @@ static inline emu_response emu_request(const char *method, const char *path, con
         return out;
     }
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = (char *)malloc(cap);
     for (;;) {
         if (cap - len < 2048) {
             cap *= 2;
-            buf = realloc(buf, cap);
+            buf = (char *)realloc(buf, cap);
         }
         ssize_t n = read(fd, buf + len, cap - len - 1);
         if (n <= 0) break;
@@ -173,7 +175,7 @@ static inline char *json_string(const char *json, const char *key, const char *f
     const char *v = json_find(json, key, from);
     if (v == NULL || *v != '"') return NULL;
     v++;
-    char *out = malloc(strlen(v) + 1);
+    char *out = (char *)malloc(strlen(v) + 1);
     size_t n = 0;
     while (*v && *v != '"') {
         if (*v == '\\' && v[1]) v++;
@@ -197,7 +199,7 @@ static inline int json_count(const char *json, const char *key, const char *valu
 /* Percent-encodes a thread id as one path segment for the control API. */
 static inline char *path_segment(const char *id) {
     static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(strlen(id) * 3 + 1), *o = out;
+    char *out = (char *)malloc(strlen(id) * 3 + 1), *o = out;
     for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
         if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
             *o++ = (char)*p;
@@ -238,7 +240,7 @@ static inline char *emu_token(long seconds) {
    "\"op\":\"messages\",\"count\":1,\"status\":503". */
 static inline void emu_fault(const char *thread_id, const char *json_fields) {
     size_t cap = strlen(thread_id) * 2 + strlen(json_fields) + 64;
-    char *body = malloc(cap), *o = body;
+    char *body = (char *)malloc(cap), *o = body;
     o += sprintf(o, "{\"threadId\":\"");
     for (const char *p = thread_id; *p; p++) {
         if (*p == '"' || *p == '\\') *o++ = '\\';
@@ -269,6 +271,136 @@ static inline char *unique_thread(const char *tag) {
     char buf[128];
     snprintf(buf, sizeof buf, "19:%s-%d-%d@thread.v2", tag, (int)getpid(), ++counter);
     return strdup(buf);
+}
+
+/* ---- time, process figures, slow-mode scaling --------------------------- */
+
+/* Milliseconds on the monotonic clock. */
+static inline long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* ACS_TEST_SLOW=1 (set by run.sh under valgrind and by sanitize.sh): timeouts and the
+   latencies that leave room for the test to act are multiplied by this factor. */
+static inline int slow_factor(void) {
+    const char *v = getenv("ACS_TEST_SLOW");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 ? 4 : 1;
+}
+
+/* A field of /proc/self/status ("Threads", "VmRSS"...): its first number, or -1. */
+static inline long proc_status(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) return -1;
+    char line[256];
+    long value = -1;
+    size_t flen = strlen(field);
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            value = strtol(line + flen + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return value;
+}
+
+static inline long proc_threads(void) { return proc_status("Threads"); }
+static inline long proc_rss_kib(void) { return proc_status("VmRSS"); }
+
+/* ---- more of the control API ---------------------------------------------- */
+
+/* Every service call is answered `ms` milliseconds after it was handled (and stored). */
+static inline void emu_latency(long ms) {
+    char body[64];
+    snprintf(body, sizeof body, "{\"ms\":%ld}", ms);
+    emu_response r = emu_request("POST", "/_emulator/latency", body);
+    if (r.status < 200 || r.status >= 300) {
+        fprintf(stderr, "latency not accepted (%d): %s\n", r.status, r.body ? r.body : "");
+        exit(2);
+    }
+    emu_free(&r);
+}
+
+/* Every number value of "key", in order; *count receives how many. Free with free(). */
+static inline long *json_numbers(const char *json, const char *key, size_t *count) {
+    size_t n = 0, cap = 16;
+    long *out = (long *)malloc(cap * sizeof *out);
+    const char *p = json;
+    while (json && (p = json_find(json, key, p)) != NULL) {
+        if (*p == '-' || isdigit((unsigned char)*p)) {
+            if (n == cap) {
+                cap *= 2;
+                out = (long *)realloc(out, cap * sizeof *out);
+            }
+            out[n++] = strtol(p, NULL, 10);
+        }
+    }
+    *count = n;
+    return out;
+}
+
+/* Every string value of "key", in order; *count receives how many. Free with strings_free. */
+static inline char **json_strings(const char *json, const char *key, size_t *count) {
+    size_t n = 0, cap = 16;
+    char **out = (char **)malloc(cap * sizeof *out);
+    const char *p = json;
+    while (json && (p = json_find(json, key, p)) != NULL) {
+        if (*p == '"') {
+            if (n == cap) {
+                cap *= 2;
+                out = (char **)realloc(out, cap * sizeof *out);
+            }
+            const char *end = strchr(p + 1, '"');
+            size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+            out[n] = (char *)malloc(len + 1);
+            memcpy(out[n], p + 1, len);
+            out[n][len] = '\0';
+            n++;
+        }
+    }
+    *count = n;
+    return out;
+}
+
+static inline void strings_free(char **strings, size_t count) {
+    for (size_t i = 0; i < count; i++) free(strings[i]);
+    free(strings);
+}
+
+/* How many entries of a thread's "events" or "requests" have "key" equal to `value`. */
+static inline int emu_count(const char *thread_id, const char *what, const char *key, const char *value) {
+    emu_response r = emu_thread(thread_id, what);
+    int n = r.status == 200 ? json_count(r.body, key, value) : -1;
+    emu_free(&r);
+    return n;
+}
+
+/* Polls until at least `at_least` entries match (see emu_count) or `timeout_ms` passes;
+   returns the last count seen. */
+static inline int emu_wait_count(const char *thread_id, const char *what, const char *key,
+                                 const char *value, int at_least, long timeout_ms) {
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int n = emu_count(thread_id, what, key, value);
+        if (n >= at_least || now_ms() >= deadline) return n;
+        sleep_ms(2);
+    }
+}
+
+/* The emulator's connection numbers (accept order) of a thread's requests. Free with free(). */
+static inline long *emu_connections(const char *thread_id, size_t *count) {
+    emu_response r = emu_thread(thread_id, "requests");
+    long *out = json_numbers(r.status == 200 ? r.body : NULL, "connection", count);
+    emu_free(&r);
+    return out;
 }
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C suite with clang under AddressSanitizer and UndefinedBehaviorSanitizer
-# (LeakSanitizer on) against the debug shared library, and runs it against a
-# fresh emulator. Any sanitizer report fails the run.
+# Builds the C and C++ suites (see tests/c/run.sh) with clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer (LeakSanitizer on) against the debug shared library, and runs
+# each program against a fresh emulator. Any sanitizer report fails the run.
 #   tests/c/sanitize.sh
 set -euo pipefail
 sudo=
@@ -14,6 +14,7 @@ mkdir -p "$out"
 
 # clang and its sanitizer runtimes, installed when missing.
 cc=${CC_SANITIZE:-clang}
+cxx=${CXX_SANITIZE:-clang++}
 probe=$out/probe
 if ! command -v "$cc" >/dev/null ||
    ! echo 'int main(void){return 0;}' | "$cc" -x c -fsanitize=address,undefined -o "$probe" - 2>/dev/null; then
@@ -26,20 +27,40 @@ if ! command -v "$cc" >/dev/null ||
 fi
 [ -f "$lib/libacs_chat.so" ] || cargo build -p acs_chat -p acs-chat-emulator
 
-cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -fno-omit-frame-pointer
-        -fsanitize=address,undefined -fno-sanitize-recover=all -I "$root/include")
+san=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -I "$root/include")
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror "${san[@]}")
+cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror "${san[@]}")
 ldflags=(-L "$lib" -lacs_chat -lpthread "-Wl,-rpath,$lib")
-"$cc" "${cflags[@]}" "$root/tests/c/test_api.c" -o "$out/test_api" "${ldflags[@]}"
+for t in test_api test_async test_fork test_exit; do
+  "$cc" "${cflags[@]}" "$root/tests/c/$t.c" -o "$out/$t" "${ldflags[@]}"
+done
+"$cxx" "${cxxflags[@]}" "$root/tests/c/test_cpp_async.cpp" -o "$out/test_cpp_async" "${ldflags[@]}"
 "$cc" "${cflags[@]}" "$root/examples/c/send.c" -o "$out/send" "${ldflags[@]}"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87
 export LSAN_OPTIONS=exitcode=88
+# Slower under the sanitizers: longer timeouts, and a smaller burst.
+export ACS_TEST_SLOW=1 ACS_ASYNC_N=${ACS_ASYNC_N:-1000}
 log=$out/sanitize.log
-set +e
-"$root/scripts/with-emulator.sh" -- "$out/test_api" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
+: >"$log"
+status=0
+run() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "== $name" | tee -a "$log"
+  set +e
+  "$root/scripts/with-emulator.sh" "$@" 2>&1 | tee -a "$log"
+  local s=${PIPESTATUS[0]}
+  set -e
+  echo "== $name: status $s in $((SECONDS - start)) s" | tee -a "$log"
+  [ "$s" -eq 0 ] || status=$s
+}
+run test_api -- "$out/test_api"
+run test_async --no-limits -- "$out/test_async"
+run test_fork --no-limits -- "$out/test_fork"
+run test_exit --no-limits -- "$out/test_exit"
+run test_cpp_async --no-limits -- "$out/test_cpp_async"
 if grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer)|runtime error:' "$log"; then
   echo "sanitizer reports found (see $log)" >&2
   exit 1

@@ -7,8 +7,25 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use acs_chat::{ChatClient, ClientOptions};
 use acs_chat_emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
+
+/// Default options with short retry delays (10 ms up to 200 ms).
+pub fn fast_options() -> ClientOptions {
+    let mut o = ClientOptions::new();
+    o.set_retry_delay(
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_millis(200),
+    )
+    .unwrap();
+    o
+}
+
+/// A client of `env` with a fresh token.
+pub fn client(env: &Env, options: &ClientOptions) -> ChatClient {
+    ChatClient::new(&env.url, &env.token(), options).expect("client")
+}
 
 /// A running emulator and its base URL.
 pub struct Env {

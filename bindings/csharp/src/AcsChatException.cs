@@ -9,7 +9,9 @@ namespace AcsChat
     /// </summary>
     public class AcsChatException : Exception
     {
-        /// <summary>Creates an exception with the given details.</summary>
+        /// <summary>
+        /// Creates an exception with the given details and <see cref="MayHaveBeenDelivered"/> false.
+        /// </summary>
         /// <param name="result">The library's result code.</param>
         /// <param name="message">One-line description.</param>
         /// <param name="status">HTTP status of the service's answer, 0 when there was none.</param>
@@ -19,9 +21,25 @@ namespace AcsChat
         /// <param name="innerException">The exception that caused this one, or null.</param>
         public AcsChatException(AcsResult result, string message, int status = 0, [AllowNull] string errorCode = null,
             [AllowNull] string requestId = null, TimeSpan? retryAfter = null, [AllowNull] Exception innerException = null)
+            : this(result, message, false, status, errorCode, requestId, retryAfter, innerException)
+        {
+        }
+
+        /// <summary>Creates an exception with the given details, including the delivery verdict.</summary>
+        /// <param name="result">The library's result code.</param>
+        /// <param name="message">One-line description.</param>
+        /// <param name="mayHaveBeenDelivered">Whether the request may have reached the service and taken effect; see <see cref="MayHaveBeenDelivered"/>.</param>
+        /// <param name="status">HTTP status of the service's answer, 0 when there was none.</param>
+        /// <param name="errorCode">The service's error code (such as <c>TooManyRequests</c>), or null.</param>
+        /// <param name="requestId">The request id (<c>MS-CV</c>, <c>x-ms-request-id</c>, or the client request id), or null.</param>
+        /// <param name="retryAfter">The delay the service asked for, or null.</param>
+        /// <param name="innerException">The exception that caused this one, or null.</param>
+        public AcsChatException(AcsResult result, string message, bool mayHaveBeenDelivered, int status = 0, [AllowNull] string errorCode = null,
+            [AllowNull] string requestId = null, TimeSpan? retryAfter = null, [AllowNull] Exception innerException = null)
             : base(message, innerException)
         {
             Result = result;
+            MayHaveBeenDelivered = mayHaveBeenDelivered;
             Status = status;
             ErrorCode = errorCode;
             RequestId = requestId;
@@ -49,16 +67,16 @@ namespace AcsChat
         public TimeSpan? RetryAfter { get; }
 
         /// <summary>
-        /// True when the operation may have reached the service although it failed: a timeout
-        /// (<see cref="AcsResult.Timeout"/>), a connection broken after the request was written
-        /// (<see cref="AcsResult.Io"/>) or an unusable answer (<see cref="AcsResult.Protocol"/>).
-        /// Resending a message in these cases can post it twice. False when the request certainly did
-        /// not take effect or the service rejected it.
+        /// True when the request may have reached the service and taken effect although the call failed,
+        /// so resending a message could post it twice: a timeout or a broken connection after the request
+        /// was written, an unusable 2xx answer, a cancellation after the request was sent. False when it
+        /// certainly did not take effect: the service answered with an error status, the connection never
+        /// opened, the call was cancelled or timed out while it waited for a connection. The native library
+        /// decides (<c>acs_last_error_may_have_been_delivered</c>, <c>acs_completion_may_have_been_delivered</c>);
+        /// the same <see cref="Result"/> can come with either answer (a <see cref="AcsResult.Timeout"/> of the
+        /// whole call, <see cref="ChatClientOptions.TotalTimeout"/>, is false while the request was queued).
         /// </summary>
-        public bool MayHaveBeenDelivered
-        {
-            get { return Result == AcsResult.Timeout || Result == AcsResult.Io || Result == AcsResult.Protocol; }
-        }
+        public bool MayHaveBeenDelivered { get; }
 
         /// <summary>Reads this thread's last-error details right after a failed call returned <paramref name="result"/>.</summary>
         internal static AcsChatException FromLastError(AcsResult result, [AllowNull] Exception innerException)
@@ -68,6 +86,28 @@ namespace AcsChat
             string code = ReadBuffer(NativeMethods.acs_last_error_code);
             string requestId = ReadBuffer(NativeMethods.acs_last_error_request_id);
             ulong retryAfterMs = NativeMethods.acs_last_error_retry_after_ms();
+            bool mayHaveBeenDelivered = NativeMethods.acs_last_error_may_have_been_delivered();
+            return Create(result, message, mayHaveBeenDelivered, status, code, requestId, retryAfterMs, innerException);
+        }
+
+        /// <summary>
+        /// Reads the details of a failed asynchronous call from its <c>acs_completion*</c>; must run inside
+        /// the completion callback, the only time the completion is valid.
+        /// </summary>
+        internal static AcsChatException FromCompletion(IntPtr completion, AcsResult result, [AllowNull] Exception innerException)
+        {
+            string message = ReadBuffer(NativeMethods.acs_completion_error_message, completion);
+            int status = NativeMethods.acs_completion_http_status(completion);
+            string code = ReadBuffer(NativeMethods.acs_completion_error_code, completion);
+            string requestId = ReadBuffer(NativeMethods.acs_completion_request_id, completion);
+            ulong retryAfterMs = NativeMethods.acs_completion_retry_after_ms(completion);
+            bool mayHaveBeenDelivered = NativeMethods.acs_completion_may_have_been_delivered(completion);
+            return Create(result, message, mayHaveBeenDelivered, status, code, requestId, retryAfterMs, innerException);
+        }
+
+        private static AcsChatException Create(AcsResult result, string message, bool mayHaveBeenDelivered, int status,
+            string code, string requestId, ulong retryAfterMs, Exception innerException)
+        {
             if (string.IsNullOrEmpty(message))
             {
                 message = Utf8.Decode(NativeMethods.acs_result_str(result)) ?? result.ToString();
@@ -77,13 +117,15 @@ namespace AcsChat
             {
                 retryAfter = TimeSpan.FromMilliseconds(Math.Min(retryAfterMs, (ulong)TimeSpan.MaxValue.TotalMilliseconds - 1));
             }
-            return new AcsChatException(result, message, status,
+            return new AcsChatException(result, message, mayHaveBeenDelivered, status,
                 string.IsNullOrEmpty(code) ? null : code,
                 string.IsNullOrEmpty(requestId) ? null : requestId,
                 retryAfter, innerException);
         }
 
         private delegate UIntPtr BufferReader(byte[] buf, UIntPtr len);
+
+        private delegate UIntPtr CompletionReader(IntPtr completion, byte[] buf, UIntPtr len);
 
         private static string ReadBuffer(BufferReader reader)
         {
@@ -93,6 +135,19 @@ namespace AcsChat
             {
                 buffer = new byte[full + 1];
                 full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
+            }
+            int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
+            return Utf8.Decode(buffer, length);
+        }
+
+        private static string ReadBuffer(CompletionReader reader, IntPtr completion)
+        {
+            byte[] buffer = new byte[256];
+            ulong full = reader(completion, buffer, (UIntPtr)buffer.Length).ToUInt64();
+            if (full >= (ulong)buffer.Length && full < int.MaxValue)
+            {
+                buffer = new byte[full + 1];
+                full = reader(completion, buffer, (UIntPtr)buffer.Length).ToUInt64();
             }
             int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
             return Utf8.Decode(buffer, length);

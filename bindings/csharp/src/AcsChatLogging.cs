@@ -17,7 +17,8 @@ namespace AcsChat
         /// <summary>
         /// Sends the library's log lines up to <paramref name="maxLevel"/> to <paramref name="logHandler"/>,
         /// or turns logging off when it is null. The handler may be called on any thread, including the
-        /// library's I/O threads, and must be quick; exceptions it throws are ignored.
+        /// library's I/O threads, and must be quick; exceptions it throws are ignored. Once the process exits
+        /// (<see cref="AppDomain.ProcessExit"/>) it is no longer called.
         /// </summary>
         /// <param name="logHandler">Receives the level and the one-line message; null turns logging off.</param>
         /// <param name="maxLevel">The most detailed level delivered.</param>
@@ -36,6 +37,8 @@ namespace AcsChat
                 }
                 else
                 {
+                    // Log lines come from the library's I/O threads too: stop them at exit.
+                    ProcessExitHook.Install();
                     handler = logHandler;
                     Ensure.Success(NativeMethods.acs_set_log_callback(Callback, maxLevel, IntPtr.Zero), "maxLevel");
                 }
@@ -46,6 +49,7 @@ namespace AcsChat
         {
             try
             {
+                LibraryThreads.AdoptIfLibraryThread();
                 Action<AcsLogLevel, string> current = handler;
                 if (current != null)
                 {

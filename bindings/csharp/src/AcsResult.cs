@@ -33,6 +33,12 @@ namespace AcsChat
         Protocol = 23,
         /// <summary>The token is not a JWT, or the refresher failed or returned an expired token (<c>ACS_RESULT_TOKEN</c>).</summary>
         Token = 24,
+        /// <summary>
+        /// The call was cancelled through its <see cref="System.Threading.CancellationToken"/> (<c>ACS_RESULT_CANCELLED</c>).
+        /// The <c>...Async</c> methods report it as <see cref="AcsChatCanceledException"/>, whose
+        /// <see cref="AcsChatCanceledException.MayHaveBeenDelivered"/> says whether a message could still have arrived.
+        /// </summary>
+        Cancelled = 25,
         /// <summary>A panic was caught inside the native library (<c>ACS_RESULT_PANIC</c>).</summary>
         Panic = 90,
         /// <summary>A bug in the native library (<c>ACS_RESULT_INTERNAL</c>).</summary>

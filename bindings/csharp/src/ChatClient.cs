@@ -12,6 +12,8 @@ namespace AcsChat
     public sealed class ChatClient : IDisposable
     {
         private readonly ClientHandle handle;
+        [AllowNull, MaybeNull]
+        private readonly TokenRefresherBridge.RefresherState refresher;
         private int disposed;
 
         /// <summary>Creates a client for <paramref name="endpoint"/> using <paramref name="token"/>.</summary>
@@ -42,7 +44,7 @@ namespace AcsChat
             }
             byte[] endpointUtf8 = Utf8.Encode(endpoint, "endpoint");
             byte[] tokenUtf8 = Utf8.Encode(token, "token");
-            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative())
+            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(out refresher))
             {
                 ClientHandle created;
                 AcsResult result = NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created);
@@ -118,7 +120,8 @@ namespace AcsChat
 
         /// <summary>
         /// Releases the native client. Calls already running finish first (the handle stays alive until
-        /// they return); later calls throw <see cref="ObjectDisposedException"/>. Calling it twice is harmless.
+        /// they return, and the library keeps the client alive for asynchronous calls in flight, which
+        /// complete normally); later calls throw <see cref="ObjectDisposedException"/>. Calling it twice is harmless.
         /// </summary>
         public void Dispose()
         {
@@ -131,6 +134,13 @@ namespace AcsChat
         internal ClientHandle Handle
         {
             get { return handle; }
+        }
+
+        /// <summary>The exception the token refresher threw in its last failed run, or null.</summary>
+        [MaybeNull]
+        internal Exception LastRefresherFailure
+        {
+            get { return refresher == null ? null : refresher.LastFailure; }
         }
 
         internal void ThrowIfDisposed()

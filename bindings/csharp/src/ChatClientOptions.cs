@@ -17,12 +17,15 @@ namespace AcsChat
         private const int DefaultMaxRetries = 3;
         private static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromMilliseconds(800);
         private static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(60);
+        private const int DefaultMaxConnectionsPerOrigin = 100;
 
         private TimeSpan? timeout;
         private TimeSpan? connectTimeout;
         private int? maxRetries;
         private TimeSpan? retryDelay;
         private TimeSpan? maxRetryDelay;
+        private TimeSpan? totalTimeout;
+        private int? maxConnectionsPerOrigin;
 
         /// <summary>
         /// The service REST api-version sent with every request; null (the default) uses the library's
@@ -108,6 +111,48 @@ namespace AcsChat
         }
 
         /// <summary>
+        /// Deadline of a whole call, across every try, retry delay, token refresh and wait for a connection
+        /// (none by default: <see cref="TimeSpan.Zero"/>; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+        /// also means none). A call that reaches it fails with <see cref="AcsResult.Timeout"/>, whose
+        /// <see cref="AcsChatException.MayHaveBeenDelivered"/> says whether the request had been sent.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is negative (other than infinite) or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
+        public TimeSpan TotalTimeout
+        {
+            get { return totalTimeout ?? TimeSpan.Zero; }
+            set
+            {
+                if (value != System.Threading.Timeout.InfiniteTimeSpan)
+                {
+                    CheckMilliseconds(value, "value", true);
+                }
+                totalTimeout = value;
+            }
+        }
+
+        /// <summary>
+        /// How many requests may be in flight at once to the endpoint over HTTP/1.1, each on a connection of
+        /// its own (100 by default). Further calls wait in line, holding no thread; the wait counts against
+        /// <see cref="TotalTimeout"/>, not <see cref="Timeout"/>. Over HTTP/2 one connection carries every call
+        /// and the bound does not apply. Clients with equal settings share the connections and the bound. The
+        /// library accepts at most 65536; a larger value makes the <see cref="ChatClient"/> constructor throw
+        /// <see cref="ArgumentException"/>.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+        public int MaxConnectionsPerOrigin
+        {
+            get { return maxConnectionsPerOrigin ?? DefaultMaxConnectionsPerOrigin; }
+            set
+            {
+                if (value < 1)
+                {
+                    throw new ArgumentOutOfRangeException("value", value, "MaxConnectionsPerOrigin must be at least 1.");
+                }
+                maxConnectionsPerOrigin = value;
+            }
+        }
+
+        /// <summary>
         /// Path of a PEM file with extra trusted CA certificates, used in addition to the system store;
         /// null (the default) for the system store only. An unreadable file makes the
         /// <see cref="ChatClient"/> constructor throw <see cref="ArgumentException"/>.
@@ -127,8 +172,10 @@ namespace AcsChat
 
         /// <summary>
         /// Called to obtain a new access token: when the current one is about to expire (under two minutes
-        /// left, or ten with <see cref="ProactiveRefresh"/>) and once after the service answers 401. It runs
-        /// on the thread making the call, one refresh at a time per client. Returning null or an expired
+        /// left, or ten with <see cref="ProactiveRefresh"/>) and once after the service answers 401, one
+        /// refresh at a time per client. A blocking method runs it on the calling thread; an <c>...Async</c>
+        /// method on a thread of the library's blocking pool (never an I/O thread). It must not make calls on
+        /// the client it refreshes (<see cref="ChatClient.SetToken"/> is allowed). Returning null or an expired
         /// token, or throwing, makes that call fail with <see cref="AcsResult.Token"/>; an exception thrown
         /// here becomes the <see cref="Exception.InnerException"/> of that <see cref="AcsChatException"/>.
         /// Null (the default) for none.
@@ -163,9 +210,13 @@ namespace AcsChat
             return (uint)Math.Ceiling(value.TotalMilliseconds);
         }
 
-        /// <summary>Builds the native options object; the caller disposes it once the client exists.</summary>
-        internal ClientOptionsHandle ToNative()
+        /// <summary>
+        /// Builds the native options object; the caller disposes it once the client exists.
+        /// <paramref name="refresher"/> receives the state of the token refresher attached to it, or null.
+        /// </summary>
+        internal ClientOptionsHandle ToNative([MaybeNull] out TokenRefresherBridge.RefresherState refresher)
         {
+            refresher = null;
             ClientOptionsHandle native;
             Ensure.Success(NativeMethods.acs_client_options_new(out native));
             try
@@ -190,6 +241,14 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_retry_delay_ms(native, ToMilliseconds(RetryDelay), ToMilliseconds(MaxRetryDelay)), "RetryDelay");
                 }
+                if (totalTimeout.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_total_timeout_ms(native, ToMilliseconds(totalTimeout.Value)), "TotalTimeout");
+                }
+                if (maxConnectionsPerOrigin.HasValue)
+                {
+                    Ensure.Success(NativeMethods.acs_client_options_set_max_connections_per_origin(native, (uint)maxConnectionsPerOrigin.Value), "MaxConnectionsPerOrigin");
+                }
                 if (ApplicationId != null)
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_application_id(native, Utf8.Encode(ApplicationId, "ApplicationId")), "ApplicationId");
@@ -206,10 +265,10 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_proactive_refresh(native, true), "ProactiveRefresh");
                 }
-                Func<string> refresher = TokenRefresher;
-                if (refresher != null)
+                Func<string> refresherFunc = TokenRefresher;
+                if (refresherFunc != null)
                 {
-                    TokenRefresherBridge.Attach(native, refresher);
+                    refresher = TokenRefresherBridge.Attach(native, refresherFunc);
                 }
                 return native;
             }
@@ -223,8 +282,8 @@ namespace AcsChat
 
     /// <summary>
     /// Connects a managed <see cref="Func{String}"/> to <c>acs_client_options_set_token_refresher</c>.
-    /// The delegate travels as a <see cref="GCHandle"/> in <c>user_data</c>; the library calls
-    /// <see cref="FreeUserData"/> once the options and every client made from them are freed. The two
+    /// A <see cref="RefresherState"/> travels as a <see cref="GCHandle"/> in <c>user_data</c>; the library
+    /// calls <see cref="FreeUserData"/> once the options and every client made from them are freed. The two
     /// native entry points are static delegates held for the life of the process.
     /// </summary>
     internal static class TokenRefresherBridge
@@ -236,9 +295,36 @@ namespace AcsChat
         /// <summary>Number of refresher handles the library still holds (for tests).</summary>
         internal static int LiveCount { get { return Volatile.Read(ref liveCount); } }
 
-        internal static void Attach(ClientOptionsHandle native, Func<string> refresher)
+        /// <summary>One refresher and the exception of its last failed run.</summary>
+        internal sealed class RefresherState
         {
-            GCHandle handle = GCHandle.Alloc(refresher);
+            internal RefresherState(Func<string> refresher)
+            {
+                Refresher = refresher;
+            }
+
+            internal Func<string> Refresher { get; }
+
+            /// <summary>
+            /// Why the last run failed, null after a run that delivered a token. A blocking call reads the
+            /// failure of its own thread instead; an asynchronous call, whose refresh runs on a thread of the
+            /// library's pool, reads this one.
+            /// </summary>
+            [AllowNull, MaybeNull]
+            internal Exception LastFailure
+            {
+                get { return Volatile.Read(ref lastFailure); }
+                set { Volatile.Write(ref lastFailure, value); }
+            }
+
+            [AllowNull, MaybeNull]
+            private Exception lastFailure;
+        }
+
+        internal static RefresherState Attach(ClientOptionsHandle native, Func<string> refresher)
+        {
+            RefresherState state = new RefresherState(refresher);
+            GCHandle handle = GCHandle.Alloc(state);
             Interlocked.Increment(ref liveCount);
             AcsResult result = NativeMethods.acs_client_options_set_token_refresher(native, RefreshCallback, GCHandle.ToIntPtr(handle), FreeCallback);
             if (result != AcsResult.Ok)
@@ -247,32 +333,54 @@ namespace AcsChat
                 Interlocked.Decrement(ref liveCount);
                 Ensure.Success(result, "TokenRefresher");
             }
+            return state;
         }
 
         private static AcsResult Refresh(IntPtr userData, IntPtr sink)
         {
+            RefresherState state = null;
             try
             {
-                Func<string> refresher = (Func<string>)GCHandle.FromIntPtr(userData).Target;
-                string token = refresher();
+                LibraryThreads.AdoptIfLibraryThread();
+                state = (RefresherState)GCHandle.FromIntPtr(userData).Target;
+                string token = state.Refresher();
                 if (token == null)
                 {
-                    Ensure.RecordRefresherFailure(new InvalidOperationException("The token refresher returned null."));
-                    return AcsResult.Token;
+                    return Failed(state, new InvalidOperationException("The token refresher returned null."));
                 }
-                return NativeMethods.acs_token_sink_set(sink, Utf8.Encode(token, "token"));
+                AcsResult result = NativeMethods.acs_token_sink_set(sink, Utf8.Encode(token, "token"));
+                state.LastFailure = null;
+                return result;
             }
             catch (Exception e)
             {
-                Ensure.RecordRefresherFailure(e);
-                return AcsResult.Token;
+                return Failed(state, e);
             }
+        }
+
+        private static AcsResult Failed(RefresherState state, Exception e)
+        {
+            try
+            {
+                Ensure.RecordRefresherFailure(e);
+                if (state != null)
+                {
+                    state.LastFailure = e;
+                }
+            }
+            catch (Exception)
+            {
+                // Nothing may escape into native code.
+            }
+            return AcsResult.Token;
         }
 
         private static void FreeUserData(IntPtr userData)
         {
             try
             {
+                // May run on an I/O thread, when the last asynchronous call of a disposed client ends.
+                LibraryThreads.AdoptIfLibraryThread();
                 GCHandle.FromIntPtr(userData).Free();
                 Interlocked.Decrement(ref liveCount);
             }

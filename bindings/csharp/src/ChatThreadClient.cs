@@ -11,12 +11,15 @@ namespace AcsChat
     /// Thread-safe. Once that client is disposed, every method throws <see cref="ObjectDisposedException"/>.
     /// </summary>
     /// <remarks>
-    /// The <c>...Async</c> methods run the blocking native call on the thread pool. Arguments are checked,
-    /// and <see cref="ObjectDisposedException"/> thrown, before the task starts. A cancellation token that
-    /// is already cancelled returns a cancelled task without sending anything. Cancelling later abandons
-    /// the wait: the returned task completes as cancelled at once, but a native call already started
-    /// cannot be stopped and completes in the background, so the message, typing notification or read
-    /// receipt may still reach the service. Bound the time of such calls with <see cref="ChatClientOptions.Timeout"/>.
+    /// The <c>...Async</c> methods use the library's asynchronous calls: no thread waits while a call is in
+    /// flight, and the task completes from the library's completion callback; continuations never run on
+    /// the library's I/O threads. Arguments are checked, and <see cref="ObjectDisposedException"/> thrown,
+    /// before the task is returned. Cancelling the token cancels the native call: the task ends
+    /// <see cref="TaskStatus.Canceled"/> and awaiting it throws <see cref="AcsChatCanceledException"/> (an
+    /// <see cref="OperationCanceledException"/> carrying the token) whose
+    /// <see cref="AcsChatCanceledException.MayHaveBeenDelivered"/> says whether the request had already been
+    /// sent. A token already cancelled sends nothing. A call that completed before the cancellation took
+    /// effect keeps its outcome.
     /// </remarks>
     public sealed class ChatThreadClient
     {
@@ -65,13 +68,14 @@ namespace AcsChat
             return Send(PreparedMessage.Create(options));
         }
 
-        /// <summary>Sends a message to the thread without blocking the caller; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
+        /// <summary>Sends a message to the thread without holding a thread while it is in flight; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
         /// <param name="content">The message content; not empty.</param>
         /// <param name="type">Text (the default) or HTML.</param>
         /// <param name="senderDisplayName">The display name shown for the sender; null for none.</param>
         /// <param name="metadata">String pairs sent with the message; null for none. The pairs are copied before this method returns.</param>
-        /// <param name="cancellationToken">Cancels the wait (not a native call that has started).</param>
-        /// <returns>A task with the result, carrying the id of the new message; it fails with <see cref="AcsChatException"/> as <see cref="SendMessage(string, ChatMessageType, string, IDictionary{string, string})"/> throws.</returns>
+        /// <param name="cancellationToken">Cancels the call; see <see cref="AcsChatCanceledException"/>.</param>
+        /// <returns>A task with the result, carrying the id of the new message; it fails with <see cref="AcsChatException"/> as <see cref="SendMessage(string, ChatMessageType, string, IDictionary{string, string})"/> throws,
+        /// or is cancelled with <see cref="AcsChatCanceledException"/>.</returns>
         /// <exception cref="ArgumentNullException"><paramref name="content"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="content"/> is empty, a string holds a NUL character, or a metadata value is null.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
@@ -81,13 +85,14 @@ namespace AcsChat
         {
             client.ThrowIfDisposed();
             PreparedMessage message = PreparedMessage.Create(content, type, senderDisplayName, metadata, "content", "type", "senderDisplayName", "metadata");
-            return Background.Run(() => Send(message), cancellationToken);
+            return SendAsync(message, cancellationToken);
         }
 
-        /// <summary>Sends the message described by <paramref name="options"/> without blocking the caller; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
+        /// <summary>Sends the message described by <paramref name="options"/> without holding a thread while it is in flight; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
         /// <param name="options">The message; copied before this method returns.</param>
-        /// <param name="cancellationToken">Cancels the wait (not a native call that has started).</param>
-        /// <returns>A task with the result, carrying the id of the new message.</returns>
+        /// <param name="cancellationToken">Cancels the call; see <see cref="AcsChatCanceledException"/>.</param>
+        /// <returns>A task with the result, carrying the id of the new message; it fails with <see cref="AcsChatException"/>
+        /// or is cancelled with <see cref="AcsChatCanceledException"/>.</returns>
         /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <see cref="SendChatMessageOptions.Content"/> is null.</exception>
         /// <exception cref="ArgumentException">The content is empty, a string holds a NUL character, or a metadata value is null.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
@@ -95,7 +100,7 @@ namespace AcsChat
         {
             client.ThrowIfDisposed();
             PreparedMessage message = PreparedMessage.Create(options);
-            return Background.Run(() => Send(message), cancellationToken);
+            return SendAsync(message, cancellationToken);
         }
 
         /// <summary>Tells the thread's participants that the user is typing. Retried on transient failures (it is harmless to repeat).</summary>
@@ -109,17 +114,20 @@ namespace AcsChat
             SendTyping(Utf8.Encode(senderDisplayName, "senderDisplayName"));
         }
 
-        /// <summary>Sends a typing notification without blocking the caller; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
+        /// <summary>Sends a typing notification without holding a thread while it is in flight; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
         /// <param name="senderDisplayName">The display name shown for the sender; null for none.</param>
-        /// <param name="cancellationToken">Cancels the wait (not a native call that has started).</param>
-        /// <returns>A task that fails with <see cref="AcsChatException"/> when the notification fails.</returns>
+        /// <param name="cancellationToken">Cancels the call; see <see cref="AcsChatCanceledException"/>.</param>
+        /// <returns>A task that fails with <see cref="AcsChatException"/> when the notification fails, or is cancelled with <see cref="AcsChatCanceledException"/>.</returns>
         /// <exception cref="ArgumentException"><paramref name="senderDisplayName"/> holds a NUL character.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
         public Task SendTypingNotificationAsync([AllowNull] string senderDisplayName = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             client.ThrowIfDisposed();
             byte[] name = Utf8.Encode(senderDisplayName, "senderDisplayName");
-            return Background.Run(() => { SendTyping(name); return true; }, cancellationToken);
+            return AsyncCall.Start(client,
+                (NativeCompletionCallback callback, IntPtr userData, out IntPtr call) =>
+                    NativeMethods.acs_send_typing_async(client.Handle, threadIdUtf8, name, callback, userData, out call),
+                Completed, cancellationToken, null);
         }
 
         /// <summary>Marks the message <paramref name="messageId"/>, and those before it, as read by the user. Retried on transient failures.</summary>
@@ -134,10 +142,10 @@ namespace AcsChat
             SendReceipt(EncodeMessageId(messageId));
         }
 
-        /// <summary>Sends a read receipt without blocking the caller; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
+        /// <summary>Sends a read receipt without holding a thread while it is in flight; see the remarks on <see cref="ChatThreadClient"/> about cancellation.</summary>
         /// <param name="messageId">The id of the message read.</param>
-        /// <param name="cancellationToken">Cancels the wait (not a native call that has started).</param>
-        /// <returns>A task that fails with <see cref="AcsChatException"/> when the receipt fails.</returns>
+        /// <param name="cancellationToken">Cancels the call; see <see cref="AcsChatCanceledException"/>.</param>
+        /// <returns>A task that fails with <see cref="AcsChatException"/> when the receipt fails, or is cancelled with <see cref="AcsChatCanceledException"/>.</returns>
         /// <exception cref="ArgumentNullException"><paramref name="messageId"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="messageId"/> is empty or holds a NUL character.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
@@ -145,7 +153,10 @@ namespace AcsChat
         {
             client.ThrowIfDisposed();
             byte[] id = EncodeMessageId(messageId);
-            return Background.Run(() => { SendReceipt(id); return true; }, cancellationToken);
+            return AsyncCall.Start(client,
+                (NativeCompletionCallback callback, IntPtr userData, out IntPtr call) =>
+                    NativeMethods.acs_send_read_receipt_async(client.Handle, threadIdUtf8, id, callback, userData, out call),
+                Completed, cancellationToken, "messageId");
         }
 
         private static byte[] EncodeMessageId(string messageId)
@@ -159,6 +170,29 @@ namespace AcsChat
                 throw new ArgumentException("The message id must not be empty.", "messageId");
             }
             return Utf8.Encode(messageId, "messageId");
+        }
+
+        /// <summary>Reads the new message's id (borrowed: copied here) from a successful completion.</summary>
+        private static readonly Func<IntPtr, SendChatMessageResult> MessageSent =
+            completion => new SendChatMessageResult(Utf8.Decode(NativeMethods.acs_completion_message_id(completion)) ?? string.Empty);
+
+        /// <summary>The outcome of a successful typing notification or read receipt.</summary>
+        private static readonly Func<IntPtr, bool> Completed = completion => true;
+
+        private Task<SendChatMessageResult> SendAsync(PreparedMessage message, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return AsyncCall.Canceled<SendChatMessageResult>(cancellationToken);
+            }
+            // The library copies the options at submit: they are freed right after.
+            using (MessageOptionsHandle options = message.ToNative())
+            {
+                return AsyncCall.Start(client,
+                    (NativeCompletionCallback callback, IntPtr userData, out IntPtr call) =>
+                        NativeMethods.acs_send_message_async(client.Handle, threadIdUtf8, message.Content, options, callback, userData, out call),
+                    MessageSent, cancellationToken, null);
+            }
         }
 
         private SendChatMessageResult Send(PreparedMessage message)
@@ -265,48 +299,6 @@ namespace AcsChat
                     throw;
                 }
             }
-        }
-    }
-
-    /// <summary>Runs blocking native calls on the thread pool for the <c>...Async</c> methods.</summary>
-    internal static class Background
-    {
-        /// <summary>
-        /// Starts <paramref name="work"/> unless <paramref name="cancellationToken"/> is already cancelled.
-        /// Cancelling later completes the returned task as cancelled at once; the work itself runs to its
-        /// end and its outcome, success or failure, is observed and dropped.
-        /// </summary>
-        internal static Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return Task.FromCanceled<T>(cancellationToken);
-            }
-            Task<T> task = Task.Run(work, cancellationToken);
-            if (!cancellationToken.CanBeCanceled)
-            {
-                return task;
-            }
-            TaskCompletionSource<T> completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-            CancellationTokenRegistration registration = cancellationToken.Register(
-                state => ((TaskCompletionSource<T>)state).TrySetCanceled(cancellationToken), completion);
-            task.ContinueWith(finished =>
-            {
-                registration.Dispose();
-                if (finished.IsFaulted)
-                {
-                    completion.TrySetException(finished.Exception.InnerExceptions);
-                }
-                else if (finished.IsCanceled)
-                {
-                    completion.TrySetCanceled(cancellationToken);
-                }
-                else
-                {
-                    completion.TrySetResult(finished.Result);
-                }
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return completion.Task;
         }
     }
 }

@@ -28,6 +28,13 @@ namespace AcsChat
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeUserDataFree(IntPtr userData);
 
+    /// <summary>
+    /// acs_completion_callback: runs once per started asynchronous call, on one of the library's I/O
+    /// threads; <paramref name="completion"/> is an <c>acs_completion*</c> valid only during the call.
+    /// </summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void NativeCompletionCallback(IntPtr userData, IntPtr completion);
+
     /// <summary>acs_log_callback; <paramref name="message"/> is a NUL-terminated UTF-8 string owned by the library.</summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeLogCallback(IntPtr userData, AcsLogLevel level, IntPtr message);
@@ -64,6 +71,55 @@ namespace AcsChat
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void acs_string_free(IntPtr s);
+
+        // Asynchronous calls. call_out is written before the callback can run, but the managed side
+        // sees it only once the submit returns, after which the callback may already have run.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_send_message_async(ClientHandle client, byte[] thread_id, byte[] content, MessageOptionsHandle options,
+            NativeCompletionCallback callback, IntPtr user_data, out IntPtr call_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_send_typing_async(ClientHandle client, byte[] thread_id, byte[] sender_display_name,
+            NativeCompletionCallback callback, IntPtr user_data, out IntPtr call_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_send_read_receipt_async(ClientHandle client, byte[] thread_id, byte[] chat_message_id,
+            NativeCompletionCallback callback, IntPtr user_data, out IntPtr call_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void acs_call_cancel(IntPtr call);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void acs_call_free(IntPtr call);
+
+        // Completion getters: valid only inside the completion callback; the message id is borrowed.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_completion_result(IntPtr c);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr acs_completion_message_id(IntPtr c);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ushort acs_completion_http_status(IntPtr c);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr acs_completion_error_message(IntPtr c, byte[] buf, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr acs_completion_error_code(IntPtr c, byte[] buf, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr acs_completion_request_id(IntPtr c, byte[] buf, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ulong acs_completion_retry_after_ms(IntPtr c);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.U1)]
+        internal static extern bool acs_completion_may_have_been_delivered(IntPtr c);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void acs_shutdown();
 
         // Client options.
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -103,6 +159,12 @@ namespace AcsChat
         internal static extern AcsResult acs_client_options_set_proactive_refresh(ClientOptionsHandle o, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_client_options_set_total_timeout_ms(ClientOptionsHandle o, uint total_ms);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_client_options_set_max_connections_per_origin(ClientOptionsHandle o, uint max_connections);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern AcsResult acs_token_sink_set(IntPtr sink, byte[] token);
 
         // Message options.
@@ -139,6 +201,10 @@ namespace AcsChat
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ulong acs_last_error_retry_after_ms();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.U1)]
+        internal static extern bool acs_last_error_may_have_been_delivered();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr acs_version();

@@ -31,6 +31,13 @@ namespace AcsChat.Tests
             "acs_message_options_add_metadata", "acs_result_str", "acs_last_error_message",
             "acs_last_error_http_status", "acs_last_error_code", "acs_last_error_request_id",
             "acs_last_error_retry_after_ms", "acs_version", "acs_set_log_callback",
+            // 0.2: asynchronous calls and the delivery verdict.
+            "acs_last_error_may_have_been_delivered", "acs_send_message_async", "acs_send_typing_async",
+            "acs_send_read_receipt_async", "acs_call_cancel", "acs_call_free", "acs_completion_result",
+            "acs_completion_message_id", "acs_completion_http_status", "acs_completion_error_message",
+            "acs_completion_error_code", "acs_completion_request_id", "acs_completion_retry_after_ms",
+            "acs_completion_may_have_been_delivered", "acs_shutdown", "acs_client_options_set_total_timeout_ms",
+            "acs_client_options_set_max_connections_per_origin",
         };
 
         private readonly Emulator emulator;
@@ -55,7 +62,6 @@ namespace AcsChat.Tests
             r.Add("thread_id_is_one_path_segment", ThreadIdIsOnePathSegment);
             r.Add("async_methods", AsyncMethods);
             r.Add("async_cancelled_before_start_sends_nothing", AsyncCancelledBeforeStart);
-            r.Add("async_cancel_abandons_wait_call_completes", AsyncCancelAbandonsWait);
             r.Add("async_failure_is_acs_chat_exception", AsyncFailure);
             r.Add("error_401", Error401);
             r.Add("error_403_pascal_case_body", Error403);
@@ -228,6 +234,11 @@ namespace AcsChat.Tests
                     }
                 }
                 Assert.True(method.ReturnType != typeof(string), method.Name + " returns no string");
+                if (method.ReturnType == typeof(bool))
+                {
+                    MarshalAsAttribute ma = (MarshalAsAttribute)Attribute.GetCustomAttribute(method.ReturnParameter, typeof(MarshalAsAttribute));
+                    Assert.True(ma != null && ma.Value == UnmanagedType.U1, method.Name + " returns a bool marshalled as U1");
+                }
             }
         }
 
@@ -434,25 +445,6 @@ namespace AcsChat.Tests
             }
         }
 
-        private void AsyncCancelAbandonsWait()
-        {
-            string threadId = NewThread("abandon");
-            emulator.Fault(threadId, "messages", delayMs: 1500);
-            using (ChatClient client = NewClient())
-            using (CancellationTokenSource cts = new CancellationTokenSource())
-            {
-                Stopwatch watch = Stopwatch.StartNew();
-                Task<SendChatMessageResult> task = client.GetChatThreadClient(threadId).SendMessageAsync("late", cancellationToken: cts.Token);
-                cts.CancelAfter(100);
-                Assert.Throws<TaskCanceledException>(() => task.Wait(), "the wait is abandoned");
-                Assert.True(watch.ElapsedMilliseconds < 1300, "cancelled before the answer came (" + watch.ElapsedMilliseconds + " ms)");
-                Assert.True(task.IsCanceled, "task state is Canceled");
-                List<Dictionary<string, object>> events = emulator.WaitForEvents(threadId, e => e.Count > 0, TimeSpan.FromSeconds(15));
-                Assert.Equal(1, events.Count, "the started native call still completed in the background");
-                Assert.Equal("late", Json.Str(events[0], "content"), "content of the background send");
-            }
-        }
-
         private void AsyncFailure()
         {
             string threadId = NewThread("asyncfail");
@@ -464,6 +456,9 @@ namespace AcsChat.Tests
                 AcsChatException e = Assert.Throws<AcsChatException>(() => task.Wait(), "async failure");
                 Assert.Equal(AcsResult.NotFound, e.Result, "result");
                 Assert.Equal(404, e.Status, "status");
+                Assert.Equal("NotFound", e.ErrorCode, "error code from the completion");
+                Assert.NotEmpty(e.RequestId, "request id from the completion");
+                Assert.True(!e.MayHaveBeenDelivered, "an error status: not delivered");
                 Assert.True(task.IsFaulted, "task is faulted");
             }
         }
@@ -730,6 +725,8 @@ namespace AcsChat.Tests
             Assert.True(!o.AllowInsecureHttp, "AllowInsecureHttp default");
             Assert.True(o.TokenRefresher == null, "TokenRefresher default");
             Assert.True(!o.ProactiveRefresh, "ProactiveRefresh default");
+            Assert.Equal(TimeSpan.Zero, o.TotalTimeout, "TotalTimeout default (none)");
+            Assert.Equal(100, o.MaxConnectionsPerOrigin, "MaxConnectionsPerOrigin default");
 
             Assert.Throws<ArgumentOutOfRangeException>(() => o.Timeout = TimeSpan.FromSeconds(-1), "negative Timeout");
             Assert.Throws<ArgumentOutOfRangeException>(() => o.Timeout = TimeSpan.FromDays(60), "Timeout over uint ms");
@@ -740,6 +737,17 @@ namespace AcsChat.Tests
             Assert.Equal(TimeSpan.FromSeconds(30), o.Timeout, "a rejected value is not stored");
             o.Timeout = Timeout.InfiniteTimeSpan;
             Assert.Equal(Timeout.InfiniteTimeSpan, o.Timeout, "infinite Timeout is accepted");
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.TotalTimeout = TimeSpan.FromSeconds(-1), "negative TotalTimeout");
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.TotalTimeout = TimeSpan.FromDays(60), "TotalTimeout over uint ms");
+            o.TotalTimeout = Timeout.InfiniteTimeSpan;
+            Assert.Equal(Timeout.InfiniteTimeSpan, o.TotalTimeout, "infinite TotalTimeout is accepted");
+            o.TotalTimeout = TimeSpan.FromSeconds(5);
+            Assert.Equal(TimeSpan.FromSeconds(5), o.TotalTimeout, "TotalTimeout reads back");
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConnectionsPerOrigin = 0, "zero MaxConnectionsPerOrigin");
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConnectionsPerOrigin = -1, "negative MaxConnectionsPerOrigin");
+            Assert.Equal(100, o.MaxConnectionsPerOrigin, "a rejected MaxConnectionsPerOrigin is not stored");
+            o.MaxConnectionsPerOrigin = 65536;
+            Assert.Equal(65536, o.MaxConnectionsPerOrigin, "MaxConnectionsPerOrigin reads back");
 
             string token = emulator.Token();
             ChatClientOptions tooMany = new ChatClientOptions();
@@ -747,6 +755,15 @@ namespace AcsChat.Tests
             ArgumentException e = Assert.Throws<ArgumentException>(() => new ChatClient(emulator.Url, token, tooMany).Dispose(), "MaxRetries 11");
             Assert.Equal(AcsResult.InvalidArgument, ((AcsChatException)e.InnerException).Result, "inner result");
             Assert.Equal("MaxRetries", e.ParamName, "ParamName names the option");
+
+            ChatClientOptions tooManyConnections = new ChatClientOptions();
+            tooManyConnections.MaxConnectionsPerOrigin = 65537;
+            e = Assert.Throws<ArgumentException>(() => new ChatClient(emulator.Url, token, tooManyConnections).Dispose(), "MaxConnectionsPerOrigin 65537");
+            Assert.Equal("MaxConnectionsPerOrigin", e.ParamName, "ParamName names MaxConnectionsPerOrigin");
+            using (ChatClient accepted = new ChatClient(emulator.Url, token, o))
+            {
+                Assert.Equal(emulator.Url, accepted.Endpoint, "TotalTimeout and MaxConnectionsPerOrigin accepted by the library");
+            }
 
             ChatClientOptions inverted = new ChatClientOptions();
             inverted.RetryDelay = TimeSpan.FromSeconds(2);
@@ -1207,10 +1224,21 @@ namespace AcsChat.Tests
             Assert.Equal("rid-1", e.RequestId, "RequestId");
             Assert.Equal((TimeSpan?)TimeSpan.FromSeconds(3), e.RetryAfter, "RetryAfter");
             Assert.Equal("slow down", e.Message, "Message");
-            Assert.True(!e.MayHaveBeenDelivered, "throttled: not delivered");
-            Assert.True(new AcsChatException(AcsResult.Timeout, "t").MayHaveBeenDelivered, "timeout: maybe delivered");
-            Assert.True(new AcsChatException(AcsResult.Io, "t").MayHaveBeenDelivered, "io: maybe delivered");
-            Assert.True(!new AcsChatException(AcsResult.Connect, "t").MayHaveBeenDelivered, "connect: not delivered");
+            Assert.True(!e.MayHaveBeenDelivered, "the constructor without a verdict: not delivered");
+            Assert.True(!new AcsChatException(AcsResult.Timeout, "t").MayHaveBeenDelivered, "no guessing from the result code");
+            AcsChatException verdict = new AcsChatException(AcsResult.Timeout, "t", true, 0, null, "rid-2");
+            Assert.True(verdict.MayHaveBeenDelivered, "the verdict given to the constructor");
+            Assert.Equal("rid-2", verdict.RequestId, "RequestId with a verdict");
+            Assert.True(!new AcsChatException(AcsResult.Io, "t", false).MayHaveBeenDelivered, "a verdict of false");
+            CancellationToken token = new CancellationTokenSource().Token;
+            AcsChatCanceledException canceled = new AcsChatCanceledException("stopped", true, token, verdict);
+            Assert.True(canceled is OperationCanceledException, "AcsChatCanceledException is an OperationCanceledException");
+            Assert.True(canceled.CancellationToken == token, "CancellationToken");
+            Assert.True(canceled.MayHaveBeenDelivered, "MayHaveBeenDelivered");
+            Assert.Equal(true, canceled.Data[AcsChatCanceledException.MayHaveBeenDeliveredKey], "Data[MayHaveBeenDelivered]");
+            Assert.Equal("MayHaveBeenDelivered", AcsChatCanceledException.MayHaveBeenDeliveredKey, "the Data key");
+            Assert.True(ReferenceEquals(verdict, canceled.InnerException), "InnerException");
+            Assert.Equal(25, (int)AcsResult.Cancelled, "Cancelled value");
             Assert.True(typeof(Exception).IsAssignableFrom(typeof(AcsChatException)), "derives from Exception");
             Assert.True(typeof(IDisposable).IsAssignableFrom(typeof(ChatClient)), "ChatClient is IDisposable");
             Assert.Equal(10, (int)AcsResult.Unauthorized, "Unauthorized value");

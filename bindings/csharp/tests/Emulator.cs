@@ -155,6 +155,12 @@ namespace AcsChat.Tests
             Request("POST", "/_emulator/faults", sb.ToString());
         }
 
+        /// <summary>Sets the service latency: every service call is stored on arrival and answered <paramref name="ms"/> later.</summary>
+        internal void Latency(int ms)
+        {
+            Request("POST", "/_emulator/latency", "{\"ms\":" + ms.ToString(CultureInfo.InvariantCulture) + "}");
+        }
+
         internal void Limits(bool enabled)
         {
             Request("POST", "/_emulator/limits", enabled ? "{\"enabled\":true}" : "{\"enabled\":false}");

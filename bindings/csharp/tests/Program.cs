@@ -23,11 +23,15 @@ namespace AcsChat.Tests
             try
             {
                 using (Emulator emulator = Emulator.Start(emulatorBin, null))
+                using (Emulator slow = Emulator.Start(emulatorBin, null))
                 {
                     emulator.Limits(false);
-                    Console.WriteLine("emulator at " + emulator.Url + ", library " + ChatClient.Version);
+                    slow.Limits(false);
+                    Console.WriteLine("emulator at " + emulator.Url + " (async tests: " + slow.Url + "), library " + ChatClient.Version);
                     Runner runner = new Runner();
                     new ChatTests(emulator, root).Register(runner);
+                    // The async tests change the service latency: they get an emulator of their own.
+                    new AsyncTests(slow).Register(runner);
                     failed = runner.Run(filter, TimeSpan.FromSeconds(60), out passed);
                 }
             }

@@ -114,6 +114,20 @@ class Emulator:
     def limits(self, enabled: bool) -> None:
         self.call("POST", "/_emulator/limits", {"enabled": enabled})
 
+    def set_latency(self, ms: int) -> None:
+        """Every service call is stored on arrival and answered ``ms`` later."""
+        self.call("POST", "/_emulator/latency", {"ms": ms})
+
+
+@pytest.fixture(scope="module")
+def slow_emulator() -> Iterator[Emulator]:
+    """An emulator answering every call 50 ms after storing it, without rate limits."""
+    instance = Emulator(["--latency-ms", "50", "--no-limits"])
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:

@@ -6,7 +6,6 @@ import asyncio
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -60,12 +59,11 @@ def test_async_calls_run_concurrently_without_blocking_the_loop(emulator, token)
 
     async def main():
         stop = asyncio.Event()
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            async with ChatClient(emulator.url, token, executor=pool) as client:
-                tick_task = asyncio.create_task(ticker(stop))
-                spans = await asyncio.gather(*(timed(client.get_chat_thread_client(t)) for t in threads))
-                stop.set()
-                return spans, await tick_task
+        async with ChatClient(emulator.url, token) as client:
+            tick_task = asyncio.create_task(ticker(stop))
+            spans = await asyncio.gather(*(timed(client.get_chat_thread_client(t)) for t in threads))
+            stop.set()
+            return spans, await tick_task
 
     spans, ticks = asyncio.run(main())
     starts = [span[0] for span in spans]

@@ -169,7 +169,7 @@ def test_service_error_after_retries(emulator, make_client, thread_id):
     err = info.value
     assert type(err) is HttpResponseError
     assert (err.result, err.status_code, err.error_code) == ("ACS_RESULT_SERVICE_ERROR", 503, "ServiceUnavailable")
-    assert err.may_have_been_delivered is True
+    assert err.may_have_been_delivered is False  # answered with an error status: not applied
     requests = emulator.requests(thread_id)
     assert [r["status"] for r in requests] == [503, 503, 503]
     assert len({r["clientRequestId"] for r in requests}) == 1  # one call, one client request id
@@ -297,7 +297,20 @@ def test_errors_pickle_with_their_attributes():
     assert type(copy) is ThrottledError
     assert (copy.message, copy.result, copy.status_code, copy.error_code, copy.request_id, copy.retry_after) == (
         "Rate limit exceeded.", "ACS_RESULT_THROTTLED", 429, "TooManyRequests", "cv", 2.0)
+    assert copy.may_have_been_delivered is False
     assert "retry_after=2.0" in repr(copy)
+    maybe = ServiceResponseError("Timed out.", result="ACS_RESULT_TIMEOUT", may_have_been_delivered=True)
+    assert pickle.loads(pickle.dumps(maybe)).may_have_been_delivered is True
+    assert "may_have_been_delivered=True" in repr(maybe)
+
+
+def test_cancelled_result_maps_to_operation_cancelled_error():
+    assert acs_chat._errors.result_name(25) == "ACS_RESULT_CANCELLED"
+    assert acs_chat._errors.error_class("ACS_RESULT_CANCELLED") is acs_chat.OperationCancelledError
+    err = acs_chat._errors.make_error(25, "cancelled", 0, "", "rid", 0, True)
+    assert type(err) is acs_chat.OperationCancelledError and isinstance(err, AcsChatError)
+    assert (err.result, err.result_code, err.may_have_been_delivered, err.status_code) == (
+        "ACS_RESULT_CANCELLED", 25, True, None)
 
 
 def test_concurrent_failures_keep_their_own_details(emulator, make_client):

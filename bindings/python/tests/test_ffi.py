@@ -34,6 +34,12 @@ acs_message_options_set_type acs_message_options_set_sender_display_name
 acs_message_options_add_metadata acs_result_str acs_last_error_message
 acs_last_error_http_status acs_last_error_code acs_last_error_request_id
 acs_last_error_retry_after_ms acs_version acs_set_log_callback
+acs_last_error_may_have_been_delivered acs_send_message_async acs_send_typing_async
+acs_send_read_receipt_async acs_call_cancel acs_call_free acs_completion_result
+acs_completion_message_id acs_completion_http_status acs_completion_error_message
+acs_completion_error_code acs_completion_request_id acs_completion_retry_after_ms
+acs_completion_may_have_been_delivered acs_shutdown acs_client_options_set_total_timeout_ms
+acs_client_options_set_max_connections_per_origin
 """.split()
 
 
@@ -91,6 +97,7 @@ CALLBACKS = {
     "acs_token_refresher": _ffi.acs_token_refresher,
     "acs_user_data_free": _ffi.acs_user_data_free,
     "acs_log_callback": _ffi.acs_log_callback,
+    "acs_completion_callback": _ffi.acs_completion_callback,
 }
 
 
@@ -157,8 +164,11 @@ def test_every_function_of_the_api_list_is_in_the_header_and_declared():
 
 def test_result_returning_functions_raise_through_errcheck():
     for name, (restype, _args, errcheck) in _ffi.SIGNATURES.items():
-        if restype is _ffi.acs_result:
+        if name in _ffi.RESULT_GETTERS:
+            assert errcheck is _ffi._as_is, name  # reads a completion's result: a value, not a failure
+        elif restype is _ffi.acs_result:
             assert errcheck is _ffi._check_result, name
+    assert _ffi.RESULT_GETTERS == {"acs_completion_result"}
 
 
 def test_version_matches_library_header_cargo_and_pyproject():
@@ -216,7 +226,8 @@ def test_free_functions_accept_null():
 
 
 def test_raw_twins_call_the_declared_functions_without_conversions():
-    for name in ("acs_client_set_token", "acs_send_message", "acs_send_typing", "acs_send_read_receipt", "acs_string_free"):
+    for name in ("acs_client_set_token", "acs_send_message", "acs_send_typing", "acs_send_read_receipt", "acs_string_free",
+                 "acs_send_message_async", "acs_send_typing_async", "acs_send_read_receipt_async"):
         declared = getattr(_ffi, name)
         raw = getattr(_ffi, "raw_" + name[len("acs_") :])
         assert raw is not declared, name

@@ -15,8 +15,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, List, Optional, Tuple, Union
 
+    from typing import Protocol
+
     TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
     TokenRefresher = Callable[[], TokenLike]
+
+    class RefresherAdapter(Protocol):
+        """What gives the library a Python token refresher (:class:`_Refresher`, or the
+        asyncio client's)."""
+
+        callback: Any
+        user_data: Optional[int]
+
+        def fetch(self) -> bytes: ...
+
+        def forget(self) -> None: ...
+
+        def explain(self, err: TokenError) -> BaseException: ...
 
 _TEXT = ChatMessageType.TEXT
 _raw_send_message = _ffi.raw_send_message
@@ -26,6 +41,7 @@ _raw_string_free = _ffi.raw_string_free
 
 _MAX_U32 = 2**32 - 1
 MAX_RETRIES = 10
+MAX_CONNECTIONS = 65536
 DEFAULT_RETRY_BACKOFF = 0.8
 DEFAULT_RETRY_BACKOFF_MAX = 60.0
 
@@ -91,6 +107,9 @@ class _Refresher:
     ``__cause__`` (``KeyboardInterrupt`` and ``SystemExit`` are re-raised as they are).
     """
 
+    user_data: Optional[int] = None
+    """The ``user_data`` given to the library with :attr:`callback`."""
+
     def __init__(self, refresher: TokenRefresher) -> None:
         import threading
 
@@ -152,9 +171,17 @@ class ChatClient(Managed):
     :keyword token_refresher: a callable with no arguments returning a fresh token (a str or an
         object with ``.token``), called when the token nears expiry and after a 401.
     :keyword proactive_refresh: refresh up to 10 minutes before expiry instead of 2.
+    :keyword total_timeout: seconds a whole call may take, across every try, back-off wait,
+        token refresh and wait for a connection (default: no limit but the per-try ``timeout``).
+    :keyword max_connections: requests in flight at once to the endpoint over HTTP/1.1, each on
+        a connection of its own, 1 to 65536 (default 100); further calls wait in line.
     """
 
     _closed_message = "operation on a closed ChatClient"
+
+    def _make_refresher(self, token_refresher: Any) -> RefresherAdapter:
+        """The adapter giving the library ``token_refresher`` (see :class:`_Refresher`)."""
+        return _Refresher(token_refresher)
 
     def __init__(
         self,
@@ -172,11 +199,13 @@ class ChatClient(Managed):
         allow_insecure_http: bool = False,
         token_refresher: Optional[TokenRefresher] = None,
         proactive_refresh: bool = False,
+        total_timeout: Optional[float] = None,
+        max_connections: Optional[int] = None,
     ) -> None:
         endpoint_bytes = _text(endpoint, "endpoint")
         if token_refresher is not None and not callable(token_refresher):
             raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
-        refresher = _Refresher(token_refresher) if token_refresher is not None else None
+        refresher = self._make_refresher(token_refresher) if token_refresher is not None else None
         settings = self._settings(
             api_version=api_version,
             timeout=timeout,
@@ -188,9 +217,16 @@ class ChatClient(Managed):
             application_id=application_id,
             allow_insecure_http=_flag(allow_insecure_http, "allow_insecure_http"),
             proactive_refresh=_flag(proactive_refresh, "proactive_refresh"),
+            total_timeout=total_timeout,
+            max_connections=max_connections,
         )
         if refresher is not None:
-            settings.append((_ffi.acs_client_options_set_token_refresher, (refresher.callback, None, _ffi.NO_USER_DATA_FREE)))
+            settings.append(
+                (
+                    _ffi.acs_client_options_set_token_refresher,
+                    (refresher.callback, refresher.user_data, _ffi.NO_USER_DATA_FREE),
+                )
+            )
         if token is None:
             if refresher is None:
                 raise TypeError("token is required unless a token_refresher is given")
@@ -234,6 +270,8 @@ class ChatClient(Managed):
         application_id: Optional[str],
         allow_insecure_http: bool,
         proactive_refresh: bool,
+        total_timeout: Optional[float] = None,
+        max_connections: Optional[int] = None,
     ) -> List[Tuple[Callable[..., Any], Tuple[Any, ...]]]:
         """Validate every option and list the native setter calls it needs."""
         settings: List[Tuple[Callable[..., Any], Tuple[Any, ...]]] = []
@@ -273,6 +311,15 @@ class ChatClient(Managed):
             settings.append((_ffi.acs_client_options_set_allow_insecure_http, (True,)))
         if proactive_refresh:
             settings.append((_ffi.acs_client_options_set_proactive_refresh, (True,)))
+        if total_timeout is not None:
+            ms = _seconds_to_ms(total_timeout, "total_timeout", allow_zero=False, allow_infinite=True)
+            settings.append((_ffi.acs_client_options_set_total_timeout_ms, (ms,)))
+        if max_connections is not None:
+            if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+                raise TypeError(f"max_connections must be int, not {type(max_connections).__name__}")
+            if not 1 <= max_connections <= MAX_CONNECTIONS:
+                raise ValueError(f"max_connections must be between 1 and {MAX_CONNECTIONS}, not {max_connections}")
+            settings.append((_ffi.acs_client_options_set_max_connections_per_origin, (max_connections,)))
         return settings
 
     @property

@@ -10,9 +10,13 @@
 - INSECURE_ENDPOINT: InsecureEndpointError, a ServiceRequestError
 - TIMEOUT, IO, PROTOCOL: ServiceResponseError
 - INVALID_ARGUMENT, NULL_PARAMETER: InvalidArgumentError, also a ValueError
+- CANCELLED: OperationCancelledError
 - PANIC, INTERNAL: InternalError
 
-``may_have_been_delivered`` is True for SERVICE_ERROR, TIMEOUT, IO, PROTOCOL, PANIC and INTERNAL.
+``may_have_been_delivered`` is the library's verdict for the failed call
+(``acs_last_error_may_have_been_delivered``, or ``acs_completion_may_have_been_delivered`` for an
+asynchronous call), not a guess from the result code: a 503 was answered and not applied (False),
+a timeout after the request was written may have been (True).
 
 ``TokenError`` is a ``ClientAuthenticationError`` because the remedy is the same (get a new
 token), as azure-identity raises ``ClientAuthenticationError`` when no token can be obtained;
@@ -42,22 +46,11 @@ RESULT_NAMES: Dict[int, str] = {
     22: "ACS_RESULT_IO",
     23: "ACS_RESULT_PROTOCOL",
     24: "ACS_RESULT_TOKEN",
+    25: "ACS_RESULT_CANCELLED",
     90: "ACS_RESULT_PANIC",
     91: "ACS_RESULT_INTERNAL",
 }
 RESULT_VALUES: Dict[str, int] = {name: value for value, name in RESULT_NAMES.items()}
-
-_MAYBE_DELIVERED = frozenset(
-    {
-        "ACS_RESULT_SERVICE_ERROR",
-        "ACS_RESULT_TIMEOUT",
-        "ACS_RESULT_IO",
-        "ACS_RESULT_PROTOCOL",
-        "ACS_RESULT_PANIC",
-        "ACS_RESULT_INTERNAL",
-    }
-)
-
 
 def result_name(value: int) -> str:
     """``ACS_RESULT_*`` name of ``value``; unknown values read ``ACS_RESULT_<number>``."""
@@ -76,6 +69,9 @@ class AcsChatError(Exception):
         request_id: the service's ``MS-CV`` / ``x-ms-request-id``, else the client request id,
             or None.
         retry_after: the delay the service asked for, in seconds, or None.
+        may_have_been_delivered: the library's verdict: False when the operation certainly
+            did not take effect (refused, rejected, answered with an error status, or never
+            sent); True when it may have, so blindly sending a message again could post it twice.
     """
 
     def __init__(
@@ -87,6 +83,7 @@ class AcsChatError(Exception):
         error_code: Optional[str] = None,
         request_id: Optional[str] = None,
         retry_after: Optional[float] = None,
+        may_have_been_delivered: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -95,6 +92,7 @@ class AcsChatError(Exception):
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
+        self.may_have_been_delivered = may_have_been_delivered
 
     @property
     def result_code(self) -> int:
@@ -102,13 +100,6 @@ class AcsChatError(Exception):
             return RESULT_VALUES[self.result]
         suffix = self.result.rsplit("_", 1)[-1]
         return int(suffix) if suffix.isdigit() else -1
-
-    @property
-    def may_have_been_delivered(self) -> bool:
-        """False when the operation certainly did not take effect (it was refused, rejected, or
-        never sent); True when it may have, so blindly sending a message again could post it
-        twice."""
-        return self.result in _MAYBE_DELIVERED
 
     def __str__(self) -> str:
         return self.message
@@ -119,6 +110,8 @@ class AcsChatError(Exception):
             value = getattr(self, name)
             if value is not None:
                 fields.append(f"{name}={value!r}")
+        if self.may_have_been_delivered:
+            fields.append("may_have_been_delivered=True")
         return f"{type(self).__name__}({', '.join(fields)})"
 
     def __reduce__(self) -> Tuple[Any, ...]:
@@ -133,6 +126,7 @@ class AcsChatError(Exception):
                     "error_code": self.error_code,
                     "request_id": self.request_id,
                     "retry_after": self.retry_after,
+                    "may_have_been_delivered": self.may_have_been_delivered,
                 },
             ),
         )
@@ -184,6 +178,13 @@ class InvalidArgumentError(AcsChatError, ValueError):
     """An argument the native library rejected (bad endpoint URL, option value, UTF-8)."""
 
 
+class OperationCancelledError(AcsChatError):
+    """The call was cancelled (``acs_call_cancel``) before it finished; ``may_have_been_delivered``
+    says whether a message could still have arrived. :mod:`acs_chat.aio` raises
+    :class:`acs_chat.aio.CallCancelledError` (an :class:`asyncio.CancelledError`) instead, with
+    this error as its ``error``."""
+
+
 class InternalError(AcsChatError):
     """A bug in the native library (including a caught panic)."""
 
@@ -203,6 +204,7 @@ _CLASSES: Dict[str, Type[AcsChatError]] = {
     "ACS_RESULT_IO": ServiceResponseError,
     "ACS_RESULT_PROTOCOL": ServiceResponseError,
     "ACS_RESULT_TOKEN": TokenError,
+    "ACS_RESULT_CANCELLED": OperationCancelledError,
     "ACS_RESULT_PANIC": InternalError,
     "ACS_RESULT_INTERNAL": InternalError,
 }
@@ -220,8 +222,9 @@ def make_error(
     error_code: str,
     request_id: str,
     retry_after_ms: int,
+    may_have_been_delivered: bool,
 ) -> AcsChatError:
-    """Build the exception for a failed call from the native last-error fields."""
+    """Build the exception for a failed call from the native last-error (or completion) fields."""
     result = result_name(value)
     cls = error_class(result)
     return cls(
@@ -231,4 +234,5 @@ def make_error(
         error_code=error_code or None,
         request_id=request_id or None,
         retry_after=retry_after_ms / 1000.0 if retry_after_ms else None,
+        may_have_been_delivered=bool(may_have_been_delivered),
     )

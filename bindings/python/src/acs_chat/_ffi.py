@@ -12,7 +12,12 @@ the ``errcheck`` callback. Without ``argtypes`` ctypes passes ``bytes`` as ``con
 callers pass nothing else (no ``int``, no ``str``), and check the returned ``acs_result``
 themselves: a value other than ``ACS_RESULT_OK`` becomes :func:`last_error`, read on the same
 thread before any other call. ``raw_send_message`` takes ``byref()`` of a ``c_char_p`` for the new
-message id, which goes back to ``raw_string_free`` as that ``c_char_p``.
+message id, which goes back to ``raw_string_free`` as that ``c_char_p``. The asynchronous
+submits (``raw_send_*_async``) take the callback as the :data:`acs_completion_callback` instance,
+``user_data`` as a ``c_void_p`` instance and ``byref()`` of an :data:`acs_call_p` for the handle.
+
+Functions that read a value rather than report a failure (``acs_completion_result``, the
+``acs_last_error_*`` and ``acs_completion_*`` getters) return it as is.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from . import _errors, _library
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional
+    from typing import Any, Callable, Dict, Optional, Tuple
 
 lib, library_path = _library.load(os.path.dirname(os.path.realpath(__file__)))
 
@@ -66,12 +71,25 @@ class acs_token_sink(Structure):
     _fields_ = []
 
 
+class acs_call(Structure):
+    """Opaque handle of one asynchronous call; thread-safe. Released with ``acs_call_free``."""
+
+    _fields_ = []
+
+
+class acs_completion(Structure):
+    """Opaque outcome of an asynchronous call; valid during its callback only."""
+
+    _fields_ = []
+
+
 acs_result = c_uint32
 acs_message_type = c_uint32
 acs_log_level = c_uint32
 
 ACS_RESULT_OK = 0
 ACS_RESULT_TOKEN = 24
+ACS_RESULT_CANCELLED = 25
 
 ACS_MESSAGE_TYPE_TEXT = 0
 ACS_MESSAGE_TYPE_HTML = 1
@@ -87,12 +105,15 @@ acs_client_p = POINTER(acs_client)
 acs_client_options_p = POINTER(acs_client_options)
 acs_message_options_p = POINTER(acs_message_options)
 acs_token_sink_p = POINTER(acs_token_sink)
+acs_call_p = POINTER(acs_call)
+acs_completion_p = POINTER(acs_completion)
 # Strings the library allocates: kept as raw pointers so they can be handed back to acs_string_free.
 owned_string_p = POINTER(c_char)
 
 acs_token_refresher = CFUNCTYPE(acs_result, c_void_p, acs_token_sink_p)
 acs_user_data_free = CFUNCTYPE(None, c_void_p)
 acs_log_callback = CFUNCTYPE(None, c_void_p, acs_log_level, c_char_p)
+acs_completion_callback = CFUNCTYPE(None, c_void_p, acs_completion_p)
 # NULL function pointers (ctypes does not accept None for a CFUNCTYPE argument).
 NO_TOKEN_REFRESHER = acs_token_refresher()
 NO_USER_DATA_FREE = acs_user_data_free()
@@ -121,6 +142,33 @@ def last_error(value: int) -> _errors.AcsChatError:
         _read_string(lib.acs_last_error_code),
         _read_string(lib.acs_last_error_request_id),
         lib.acs_last_error_retry_after_ms(),
+        lib.acs_last_error_may_have_been_delivered(),
+    )
+
+
+def completion_outcome(completion: Any) -> Tuple[int, Any]:
+    """Everything a completion says, copied (it is valid during its callback only):
+    ``(ACS_RESULT_OK, message id bytes or None)`` for a success, else ``(result, fields)`` with
+    the fields :func:`completion_error` takes."""
+    result: int = acs_completion_result(completion)
+    if result == ACS_RESULT_OK:
+        return result, acs_completion_message_id(completion)
+    fields = (
+        _read_string(lambda buf, size: acs_completion_error_message(completion, buf, size)),
+        acs_completion_http_status(completion),
+        _read_string(lambda buf, size: acs_completion_error_code(completion, buf, size)),
+        _read_string(lambda buf, size: acs_completion_request_id(completion, buf, size)),
+        acs_completion_retry_after_ms(completion),
+        acs_completion_may_have_been_delivered(completion),
+    )
+    return result, fields
+
+
+def completion_error(value: int, fields: Tuple[str, int, str, str, int, bool]) -> _errors.AcsChatError:
+    """The exception for a failed asynchronous call, from :func:`completion_outcome`'s fields."""
+    message, status, code, request_id, retry_after_ms, delivered = fields
+    return _errors.make_error(
+        value, message or result_str(value), status, code, request_id, retry_after_ms, delivered
     )
 
 
@@ -142,6 +190,9 @@ def _as_is(result: int, func: Any, args: Any) -> int:
     return result
 
 
+# Functions whose acs_result is a value read, not the outcome of the call itself.
+RESULT_GETTERS = frozenset({"acs_completion_result"})
+
 # name: (restype, argtypes, errcheck)
 SIGNATURES: Dict[str, Any] = {
     # client
@@ -157,6 +208,42 @@ SIGNATURES: Dict[str, Any] = {
     "acs_send_typing": (acs_result, [acs_client_p, c_char_p, c_char_p], _check_result),
     "acs_send_read_receipt": (acs_result, [acs_client_p, c_char_p, c_char_p], _check_result),
     "acs_string_free": (None, [owned_string_p], _no_result),
+    # asynchronous operations
+    "acs_send_message_async": (
+        acs_result,
+        [
+            acs_client_p,
+            c_char_p,
+            c_char_p,
+            acs_message_options_p,
+            acs_completion_callback,
+            c_void_p,
+            POINTER(acs_call_p),
+        ],
+        _check_result,
+    ),
+    "acs_send_typing_async": (
+        acs_result,
+        [acs_client_p, c_char_p, c_char_p, acs_completion_callback, c_void_p, POINTER(acs_call_p)],
+        _check_result,
+    ),
+    "acs_send_read_receipt_async": (
+        acs_result,
+        [acs_client_p, c_char_p, c_char_p, acs_completion_callback, c_void_p, POINTER(acs_call_p)],
+        _check_result,
+    ),
+    "acs_call_cancel": (None, [acs_call_p], _no_result),
+    "acs_call_free": (None, [acs_call_p], _no_result),
+    "acs_shutdown": (None, [], _no_result),
+    # completions (valid during the callback only)
+    "acs_completion_result": (acs_result, [acs_completion_p], _as_is),
+    "acs_completion_message_id": (c_char_p, [acs_completion_p], _static_text),
+    "acs_completion_http_status": (c_uint16, [acs_completion_p], _as_is),
+    "acs_completion_error_message": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
+    "acs_completion_error_code": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
+    "acs_completion_request_id": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
+    "acs_completion_retry_after_ms": (c_uint64, [acs_completion_p], _as_is),
+    "acs_completion_may_have_been_delivered": (c_bool, [acs_completion_p], _as_is),
     # client options
     "acs_client_options_new": (acs_result, [POINTER(acs_client_options_p)], _check_result),
     "acs_client_options_free": (None, [acs_client_options_p], _no_result),
@@ -178,6 +265,12 @@ SIGNATURES: Dict[str, Any] = {
         _check_result,
     ),
     "acs_client_options_set_proactive_refresh": (acs_result, [acs_client_options_p, c_bool], _check_result),
+    "acs_client_options_set_total_timeout_ms": (acs_result, [acs_client_options_p, c_uint32], _check_result),
+    "acs_client_options_set_max_connections_per_origin": (
+        acs_result,
+        [acs_client_options_p, c_uint32],
+        _check_result,
+    ),
     "acs_token_sink_set": (acs_result, [acs_token_sink_p, c_char_p], _check_result),
     # message options
     "acs_message_options_new": (acs_result, [POINTER(acs_message_options_p)], _check_result),
@@ -200,6 +293,7 @@ SIGNATURES: Dict[str, Any] = {
     "acs_last_error_code": (c_size_t, [c_char_p, c_size_t], _as_is),
     "acs_last_error_request_id": (c_size_t, [c_char_p, c_size_t], _as_is),
     "acs_last_error_retry_after_ms": (c_uint64, [], _as_is),
+    "acs_last_error_may_have_been_delivered": (c_bool, [], _as_is),
     # version, logging
     "acs_version": (c_char_p, [], _static_text),
     "acs_set_log_callback": (acs_result, [acs_log_callback, acs_log_level, c_void_p], _check_result),
@@ -225,6 +319,20 @@ acs_send_message: Any
 acs_send_typing: Any
 acs_send_read_receipt: Any
 acs_string_free: Any
+acs_send_message_async: Any
+acs_send_typing_async: Any
+acs_send_read_receipt_async: Any
+acs_call_cancel: Any
+acs_call_free: Any
+acs_shutdown: Any
+acs_completion_result: Any
+acs_completion_message_id: Any
+acs_completion_http_status: Any
+acs_completion_error_message: Any
+acs_completion_error_code: Any
+acs_completion_request_id: Any
+acs_completion_retry_after_ms: Any
+acs_completion_may_have_been_delivered: Any
 acs_client_options_new: Any
 acs_client_options_free: Any
 acs_client_options_set_api_version: Any
@@ -237,6 +345,8 @@ acs_client_options_set_ca_file: Any
 acs_client_options_set_allow_insecure_http: Any
 acs_client_options_set_token_refresher: Any
 acs_client_options_set_proactive_refresh: Any
+acs_client_options_set_total_timeout_ms: Any
+acs_client_options_set_max_connections_per_origin: Any
 acs_token_sink_set: Any
 acs_message_options_new: Any
 acs_message_options_free: Any
@@ -249,6 +359,7 @@ acs_last_error_http_status: Any
 acs_last_error_code: Any
 acs_last_error_request_id: Any
 acs_last_error_retry_after_ms: Any
+acs_last_error_may_have_been_delivered: Any
 acs_version: Any
 acs_set_log_callback: Any
 
@@ -277,3 +388,6 @@ raw_send_message: Any = _raw("acs_send_message", acs_result)
 raw_send_typing: Any = _raw("acs_send_typing", acs_result)
 raw_send_read_receipt: Any = _raw("acs_send_read_receipt", acs_result)
 raw_string_free: Any = _raw("acs_string_free", None)
+raw_send_message_async: Any = _raw("acs_send_message_async", acs_result)
+raw_send_typing_async: Any = _raw("acs_send_typing_async", acs_result)
+raw_send_read_receipt_async: Any = _raw("acs_send_read_receipt_async", acs_result)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, List, Optional, TypeVar
 
     M = TypeVar("M", bound="Managed")
+    T = TypeVar("T")
 
 
 _NO_ARG: Any = object()
@@ -44,6 +45,9 @@ class Managed:
         self._borrowers: List[None] = []
         self._closing = False
         self._finalizer = weakref.finalize(self, _release, free, handle, keep_alive)
+        # Not at interpreter exit: daemon threads may still be inside calls on the handle then,
+        # and the process is about to release everything anyway.
+        self._finalizer.atexit = False
 
     @property
     def closed(self) -> bool:
@@ -75,6 +79,20 @@ class Managed:
                 result = func(self._handle, a)
             if result:
                 raise self._failure(result)
+        finally:
+            borrowers.pop()
+            if self._closing and not borrowers:
+                self._finalizer()
+
+    def _with_handle(self, func: Callable[[Any], T]) -> T:
+        """``func(handle)`` with the handle borrowed as :meth:`_invoke` borrows it, for calls that
+        need more arguments or other handling; ``ValueError`` once closed."""
+        borrowers = self._borrowers
+        borrowers.append(None)
+        try:
+            if self._closing:
+                raise ValueError(self._closed_message)
+            return func(self._handle)
         finally:
             borrowers.pop()
             if self._closing and not borrowers:
