@@ -7,13 +7,18 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
 .PHONY: help build release demo test test-rust test-c test-python test-csharp test-sdk \
-        test-sanitize fuzz soak fault-matrix bench lint header clean install uninstall wheel
+        test-sanitize fuzz soak fault-matrix bench lint header clean install uninstall wheel \
+        sdist test-sdist test-python-versions test-python-all test-wheel test-package
 
 help:
 	@echo "make demo      build, start the emulator, send through the C API (README)"
 	@echo "make test      every suite: Rust, C under valgrind and ASan/UBSan, Python, C#,"
 	@echo "               official SDK, examples, install, wheel, short fuzz and soak runs"
 	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk | test-sanitize"
+	@echo "make test-python-versions  the Python suite on 3.8 and 3.13 (pyenv's; part of make test)"
+	@echo "make test-python-all       the Python suite on each of 3.8 to 3.13"
+	@echo "make test-wheel | test-package  the manylinux wheel on 3 Pythons; cargo package + doc"
+	@echo "make test-sdist            pip install of the sdist (builds with cargo), then a send"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 600) each"
 	@echo "make soak      16 threads for SOAK_SECONDS (default 600) with random faults"
 	@echo "make fault-matrix  rewrite the README's fault matrix table from its test"
@@ -24,7 +29,8 @@ help:
 	@echo "make install   release build, then library, headers, pkg-config and CMake files"
 	@echo "               into PREFIX (default /usr/local; also LIBDIR, INCLUDEDIR, DESTDIR)"
 	@echo "make uninstall removes what make install put into PREFIX"
-	@echo "make wheel     Python wheel carrying the library: target/wheels/"
+	@echo "make wheel     manylinux_2_17 Python wheel carrying the library: target/wheels/"
+	@echo "make sdist     Python sdist with the crate inside (pip builds it with cargo): target/wheels/"
 
 build:
 	$(CARGO) build -p acs_chat -p acs-chat-emulator
@@ -89,3 +95,21 @@ uninstall:
 
 wheel:
 	packaging/build-wheel.sh
+
+sdist:
+	packaging/build-sdist.sh
+
+# Installs the sdist (which builds the library with cargo) and sends: ~3 min the first time.
+test-sdist:
+	scripts/test.sh sdist
+
+# The Python suite on 3.8 and 3.13 (part of `make test`), or on every supported version.
+test-python-versions:
+	scripts/test.sh python-versions
+test-python-all:
+	scripts/test.sh python-all
+
+test-wheel:
+	scripts/test.sh wheel
+test-package:
+	scripts/test.sh package

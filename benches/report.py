@@ -39,6 +39,8 @@ def machine():
         pass
     venv_py = os.path.join(ROOT, "target", "bench-venv", "bin", "python")
     sdk = sh(venv_py, "-c", "import importlib.metadata as m; print(m.version('azure-communication-chat'), m.version('azure-core'))")
+    aiohttp = sh(venv_py, "-c", "import importlib.metadata as m; print(m.version('aiohttp'))")
+    mono = (sh("mono", "--version").splitlines() or [""])[0]
     return {
         "cpus": os.cpu_count(),
         "nproc": sh("nproc"),
@@ -49,6 +51,8 @@ def machine():
         "libcurl": sh("curl-config", "--version"),
         "python": sh(venv_py, "--version") or platform.python_version(),
         "azure_communication_chat_and_core": sdk,
+        "aiohttp": aiohttp,
+        "mono": mono,
     }
 
 
@@ -140,6 +144,240 @@ def pair_section(records, section, ours, base, title, ratio_fn, target_text, tar
                               "per_round": [round(x, 3) for x in rounds],
                               "of_medians": round(of_medians, 3),
                               "target": target_text, "pass": ok}
+        summary[section][case] = entry
+    return out
+
+
+def kb_per_call(rec, n):
+    """RSS growth from before a burst to its peak, in bytes per call."""
+    return (rec["rss_kb_peak"] - rec["rss_kb_before"]) * 1024.0 / n
+
+
+def threads_cell(recs, before="threads_before", peak="threads_peak", after="threads_after"):
+    """Threads before a burst -> the most seen during one -> after, over the rounds."""
+    if not recs:
+        return "-"
+    lo, hi = min(r[before] for r in recs), max(r[before] for r in recs)
+    return f"{lo if lo == hi else f'{lo}-{hi}'} -> {max(r[peak] for r in recs)} -> {max(r[after] for r in recs)}"
+
+
+def emu_cell(recs):
+    values = [r.get("emulator_cpu_us_per_call", -1) for r in recs]
+    return f"{med(values):.0f}" if values and all(v >= 0 for v in values) else "-"
+
+
+def span(values, fmt="{:.0f}"):
+    return rng(values, fmt) if values else "-"
+
+
+def fanout_section(records, summary):
+    cases = group(records, "fanout")
+    if not cases:
+        return []
+    out = ["\n### 6. Fan-out: N asynchronous sends in flight on one client (acs_send_message_async)"]
+    summary["fanout"] = {}
+    for case, impls in cases.items():
+        proc = impls.get("process", [{}])[0]
+        lat_ms = proc.get("latency_ms", 50)
+        cold, warm, ceil = impls.get("cold", []), impls.get("warm", []), impls.get("ceiling", [])
+        n = (cold or warm or ceil)[0]["calls"] if (cold or warm or ceil) else 0
+        ideal = n / (lat_ms / 1000.0) if lat_ms else float("inf")
+        ceiling = med([r["calls_per_s"] for r in ceil]) if ceil else float("inf")
+        bound = min(ideal, ceiling)
+        rows = []
+        for phase, recs in (("cold (round 1)", cold), (f"warm, {lat_ms} ms", warm), ("ceiling, latency 0", ceil)):
+            if not recs:
+                continue
+            rows.append([phase, len(recs), cell([r["wall_ms"] for r in recs]), cell([r["calls_per_s"] for r in recs], "{:.0f}"),
+                         f"{med([r['p50_us'] for r in recs]) / 1000:.1f} / {med([r['p99_us'] for r in recs]) / 1000:.1f}",
+                         f"{med([r['cpu_us_per_call'] for r in recs]):.1f} / {med([r['csw_per_call'] for r in recs]):.2f}",
+                         f"{med([r['submit_us_per_call'] for r in recs]):.2f}",
+                         emu_cell(recs),
+                         f"{med([r['server_arrival_spread_ms'] for r in recs]):.1f}",
+                         span([r["server_connections"] for r in recs]),
+                         threads_cell(recs),
+                         f"{med([kb_per_call(r, n) for r in recs]):.0f}"])
+        out.append(f"\n{case}: client max_connections_per_origin {proc.get('max_connections', '?')}, "
+                   f"emulator latency {lat_ms} ms; threads at process start {proc.get('threads_process_start', '?')}, "
+                   f"after the warm-up send {proc.get('threads_after_warmup', '?')}")
+        out.append(table(["round", "rounds", "wall ms (range)", "calls/s (range)", "call p50 / p99 ms",
+                          "CPU us / csw per call", "submit us/call", "emulator CPU us/call", "arrival spread ms", "connections",
+                          "threads before -> peak -> after", "RSS B/call"], rows))
+        warm_cps = med([r["calls_per_s"] for r in warm]) if warm else float("nan")
+        cold_cps = cold[0]["calls_per_s"] if cold else float("nan")
+        ratio = warm_cps / bound if warm else float("nan")
+        ok_ratio = warm and ratio >= 0.8
+        all_recs = cold + warm + ceil
+        growth = max((r["threads_peak"] - r["threads_before"] for r in all_recs), default=0)
+        threads_ok = growth <= 4
+        calls = sum(r["calls"] for r in all_recs)
+        ok = sum(r["ok"] for r in all_recs)
+        missing = sum(r["missing_callbacks"] for r in all_recs)
+        repeated = sum(r["repeated_callbacks"] for r in all_recs)
+        out.append(f"ideal N/latency {ideal:,.0f} calls/s; emulator-bound ceiling (latency 0) {ceiling:,.0f} calls/s; "
+                   f"bound min(ideal, ceiling) {bound:,.0f}")
+        emu = [r.get("emulator_cpu_us_per_call", -1) for r in warm]
+        if warm and all(e >= 0 for e in emu):
+            both = med([r["cpu_us_per_call"] for r in warm]) + med(emu)
+            cores = int(os.cpu_count() or 1)
+            out.append(f"CPU per warm call: client {med([r['cpu_us_per_call'] for r in warm]):.0f} us + emulator "
+                       f"{med(emu):.0f} us = {both:.0f} us; {cores} cores can do at most {cores * 1e6 / both:,.0f} calls/s")
+        out.append(f"warm {warm_cps:,.0f} calls/s = {ratio:.2f} of the bound ({warm_cps / ideal:.2f} of ideal); "
+                   f"cold {cold_cps:,.0f} = {cold_cps / bound:.2f} of the bound   target >= 0.80: {verdict(ok_ratio)}")
+        out.append(f"threads: at most +{growth} during a burst (a thread per call would be +{n})   "
+                   f"no thread per call: {verdict(threads_ok)}")
+        out.append(f"callbacks: {calls - missing} of {calls} ran, {repeated} ran twice; successes {ok} of {calls}: "
+                   f"{'every callback ran exactly once' if not missing and not repeated else 'CALLBACK COUNT WRONG'}")
+        summary["fanout"][case] = {
+            "calls": n, "latency_ms": lat_ms, "ideal_calls_per_s": ideal, "ceiling_calls_per_s": ceiling,
+            "bound_calls_per_s": bound, "warm_calls_per_s": warm_cps, "cold_calls_per_s": cold_cps,
+            "warm_ratio_to_bound": round(ratio, 3), "cold_ratio_to_bound": round(cold_cps / bound, 3),
+            "warm_calls_per_s_range": [min(r["calls_per_s"] for r in warm), max(r["calls_per_s"] for r in warm)] if warm else None,
+            "threads_growth_max": growth, "rss_bytes_per_call_cold": round(kb_per_call(cold[0], n)) if cold else None,
+            "callbacks_missing": missing, "callbacks_repeated": repeated, "ok": ok, "calls_total": calls,
+            "target_ratio_pass": bool(ok_ratio), "target_threads_pass": threads_ok}
+    return out
+
+
+def before_after_section(records, summary):
+    recs = [r for r in records if r.get("section") == "before-after"]
+    if not recs:
+        return []
+    out = ["\n### 7. Before/after the asynchronous core: the blocking path against libcurl in the same run"]
+    variants = list(OrderedDict((r["variant"], 1) for r in recs))
+    libs = OrderedDict()
+    for r in recs:
+        libs.setdefault(r["variant"], r.get("library", "?"))
+    summary["before-after"] = {}
+    rows = []
+    info = {}
+    for v in variants:
+        vr = [r for r in recs if r["variant"] == v]
+        row = [v]
+        entry = {"library": libs[v]}
+        for scheme in ("http", "https"):
+            ours = [r for r in vr if r["case"] == f"{scheme} send_message" and r["impl"] == "acs_chat"]
+            base = [r for r in vr if r["case"] == f"{scheme} send_message" and r["impl"] == "libcurl"]
+            if ours and base:
+                rounds = per_round_ratio(ours, base)
+                ratio = med(rounds)
+                cpu = med([r["cpu_us_per_call"] for r in ours])
+                csw = med([r["csw_per_call"] for r in ours])
+                row.append(f"{med([r['p50_us'] for r in ours]):.1f} / {med([r['p50_us'] for r in base]):.1f} = "
+                           f"{ratio:.2f}x ({rng(rounds, '{:.2f}')}); {cpu:.0f} us CPU, {csw:.1f} csw")
+                entry[f"{scheme}_cpu_us_per_call"] = cpu
+                entry[f"{scheme}_csw_per_call"] = csw
+                entry[f"{scheme}_libcurl_cpu_us_per_call"] = med([r["cpu_us_per_call"] for r in base])
+                entry[f"{scheme}_p50_us"] = med([r["p50_us"] for r in ours])
+                entry[f"{scheme}_libcurl_p50_us"] = med([r["p50_us"] for r in base])
+                entry[f"{scheme}_p50_ratio"] = round(ratio, 3)
+            else:
+                row.append("-")
+        for t in (1, 4, 16):
+            ours = [r for r in vr if r["case"] == f"threads={t}" and r["impl"] == "acs_chat"]
+            base = [r for r in vr if r["case"] == f"threads={t}" and r["impl"] == "libcurl"]
+            if ours and base:
+                rounds = per_round_ratio(ours, base, "calls_per_s")
+                ratio = med(rounds)
+                csw = [r["csw_per_call"] for r in ours if "csw_per_call" in r]
+                row.append(f"{med([r['calls_per_s'] for r in ours]):,.0f} / {med([r['calls_per_s'] for r in base]):,.0f} = "
+                           f"{ratio:.2f} ({rng(rounds, '{:.2f}')}); {med(csw):.1f} csw")
+                entry[f"threads{t}_calls_per_s"] = med([r["calls_per_s"] for r in ours])
+                entry[f"threads{t}_libcurl_calls_per_s"] = med([r["calls_per_s"] for r in base])
+                entry[f"threads{t}_ratio"] = round(ratio, 3)
+                entry[f"threads{t}_csw_per_call"] = med(csw)
+            else:
+                row.append("-")
+        rows.append(row)
+        info[v] = entry
+        summary["before-after"][v] = entry
+    out.append("\nacs_chat / libcurl measured back to back in each round; ratio = median of per-round ratios (range); "
+               "CPU (process user + system) and csw (context switches) per call are acs_chat's")
+    out.append(table(["variant", "http p50 us acs / curl", "https p50 us acs / curl",
+                      "1 thread calls/s acs / curl", "4 threads", "16 threads"], rows))
+    for v, lib in libs.items():
+        out.append(f"  {v}: {lib}")
+    if "before" in libs and "bench-baseline" not in libs["before"]:
+        out.append("  WARNING: the before runs did not load the baseline library")
+    if "before" in info and "after" in info:
+        b, a = info["before"], info["after"]
+        verdicts = []
+        for scheme in ("http", "https"):
+            k = f"{scheme}_p50_ratio"
+            if k in a and k in b:
+                verdicts.append((f"{scheme} p50 ratio to libcurl, after / before", a[k] / b[k], a[k] / b[k] <= 1.05))
+        for t in (1, 4, 16):
+            k = f"threads{t}_ratio"
+            if k in a and k in b:
+                verdicts.append((f"{t}-thread calls/s ratio to libcurl, after / before", a[k] / b[k], a[k] / b[k] >= 0.95))
+        summary["before-after"]["no_regression"] = {}
+        for label, value, ok in verdicts:
+            out.append(f"{label}: {value:.2f}   no regression (within 5%): {verdict(ok)}")
+            summary["before-after"]["no_regression"][label] = {"value": round(value, 3), "pass": ok}
+    if "after" in info and "after-io1" in info:
+        a, o = info["after"], info["after-io1"]
+        parts = []
+        for k, label in (("http_p50_ratio", "http p50"), ("threads1_ratio", "1 thr"), ("threads4_ratio", "4 thr"),
+                         ("threads16_ratio", "16 thr")):
+            if k in a and k in o:
+                parts.append(f"{label} {o[k]:.2f} vs {a[k]:.2f}")
+        out.append("ACS_CHAT_IO_THREADS=1 vs 2 (ratio to libcurl): " + ", ".join(parts))
+    return out
+
+
+def fanout_pair_section(records, summary, section, title, ours_name, base_name, target, aim):
+    cases = group(records, section)
+    cases.pop("process", None)
+    if not cases:
+        return []
+    out = [f"\n### {title}"]
+    summary[section] = {}
+    for case, impls in cases.items():
+        rows = []
+        entry = {}
+        for impl, recs in impls.items():
+            n = recs[0]["calls"]
+            lat_ms = recs[0].get("latency_ms", 50)
+            ideal = n / (lat_ms / 1000.0)
+            cold = [r for r in recs if r.get("phase") == "cold"]
+            warm = [r for r in recs if r.get("phase") == "warm"]
+            pyt = "threads_os_before" in recs[0]
+            thr = (threads_cell(recs, "threads_os_before", "threads_os_peak", "threads_os_after") if pyt
+                   else threads_cell(recs))
+            row = [impl, len(recs), cell([r["calls_per_s"] for r in cold], "{:.0f}") if cold else "-",
+                   cell([r["calls_per_s"] for r in warm], "{:.0f}") if warm else "-",
+                   f"{med([r['calls_per_s'] for r in recs]) / ideal:.2f}",
+                   f"{med([r['p50_us'] for r in recs]) / 1000:.1f} / {med([r['p99_us'] for r in recs]) / 1000:.1f}",
+                   f"{med([r['cpu_us_per_call'] for r in recs]):.0f}"
+                   + (f" / {med([r['csw_per_call'] for r in recs]):.2f}" if "csw_per_call" in recs[0] else ""), thr]
+            if pyt:
+                row.append(threads_cell(recs, "threads_py_before", "threads_py_peak", "threads_py_after"))
+            row.append(span([r.get("server_connections", 0) for r in recs]))
+            row.append(f"{sum(r['ok'] for r in recs)}/{sum(r['calls'] for r in recs)}")
+            rows.append(row)
+            entry[impl] = {"calls_per_s": med([r["calls_per_s"] for r in recs]),
+                           "cold_calls_per_s": med([r["calls_per_s"] for r in cold]) if cold else None,
+                           "warm_calls_per_s": med([r["calls_per_s"] for r in warm]) if warm else None,
+                           "ratio_to_ideal": med([r["calls_per_s"] for r in recs]) / ideal,
+                           "threads_peak": max(r.get("threads_os_peak", r.get("threads_peak", 0)) for r in recs),
+                           "ok": sum(r["ok"] for r in recs), "calls": sum(r["calls"] for r in recs)}
+        headers = ["impl", "rounds", "cold calls/s", "warm calls/s (range)", "of ideal", "call p50 / p99 ms",
+                   "CPU us (/ csw) per call", "OS threads before -> peak -> after"]
+        if rows and len(rows[0]) == 11:
+            headers.append("Python threads")
+        headers += ["connections", "ok"]
+        lat_ms = next(iter(impls.values()))[0].get("latency_ms", 50)
+        n = next(iter(impls.values()))[0]["calls"]
+        out.append(f"\n{case}, {lat_ms} ms latency (ideal N/latency = {n / (lat_ms / 1000.0):,.0f} calls/s)")
+        out.append(table(headers, rows))
+        if ours_name in impls and base_name in impls:
+            rounds = per_round_ratio(impls[ours_name], impls[base_name], "calls_per_s")
+            ratio = med(rounds) if rounds else entry[ours_name]["calls_per_s"] / entry[base_name]["calls_per_s"]
+            ok = ratio >= target
+            out.append(f"calls/s {ours_name} / {base_name}: {ratio:.1f}x (per round {rng(rounds, '{:.1f}')})   "
+                       f"target >= {target:g}x: {verdict(ok)}" + (f" (aim {aim:g}x: {verdict(ratio >= aim)})" if aim else ""))
+            entry["ratio"] = {"value": round(ratio, 2), "per_round": [round(x, 2) for x in rounds],
+                              "target": target, "pass": ok}
         summary[section][case] = entry
     return out
 
@@ -286,6 +524,15 @@ def main():
                              f"{unstripped / 1024 / 1024:.2f}" if unstripped else "-"])
                 summary["size"][case] = {"bytes": r["bytes"], "bytes_unstripped": unstripped}
         out.append(table(["file", "stripped MiB (.a: --strip-debug)", "as built MiB"], rows))
+
+    out += fanout_section(records, summary)
+    out += before_after_section(records, summary)
+    out += fanout_pair_section(records, summary, "pyaio",
+                               "8. Python asyncio fan-out: acs_chat.aio vs azure.communication.chat.aio (aiohttp)",
+                               "acs_chat", "official", 5.0, 10.0)
+    out += fanout_pair_section(records, summary, "csasync",
+                               "9. C# fan-out (Mono): SendMessageAsync + Task.WhenAll vs Task.Run over the blocking call",
+                               "async", "taskrun", 1.0, None)
 
     text = "\n".join(out)
     print(text)

@@ -3,11 +3,14 @@
 # on loopback and prints a table per section; results also go to
 # target/bench/results.json. See benches/README.md.
 #
-#   benches/run.sh [quick] [c] [python] [scale] [cold] [size] [profile]
+#   benches/run.sh [quick] [c] [python] [scale] [cold] [size] [fanout]
+#                  [before-after] [pyaio] [csasync] [profile]
 #
-# No section named: c python scale cold size. `quick`: few iterations, a smoke
-# run. `profile` (never by default): callgrind over the C send loop.
-# Environment: BENCH_NO_BUILD=1 skips `cargo build --release`.
+# No section named: all but profile. `quick`: few iterations, a smoke run.
+# `profile` (never by default): callgrind over the C send loop.
+# Environment: BENCH_NO_BUILD=1 skips `cargo build --release`; BENCH_BASELINE=0
+# skips the baseline library of before-after (built once from d320b37 into
+# target/bench-baseline, then reused).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,19 +25,22 @@ sections=()
 for arg in "$@"; do
   case $arg in
     quick) quick=1 ;;
-    c|python|scale|cold|size|profile) sections+=("$arg") ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $arg (sections: c python scale cold size profile; quick)" >&2; exit 2 ;;
+    c|python|scale|cold|size|fanout|before-after|pyaio|csasync|profile) sections+=("$arg") ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $arg (sections: c python scale cold size fanout before-after pyaio csasync profile; quick)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(c python scale cold size)
+[ ${#sections[@]} -gt 0 ] || sections=(c python scale cold size fanout before-after pyaio csasync)
 want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 if [ $quick = 1 ]; then
   C_ITERS=300 C_WARMUP=50 ROUNDS=1 PY_ITERS=100 PY_WARMUP=20 SCALE_SECONDS=0.3 CLIENTS=10000 COLD_RUNS=3 PROFILE_ITERS=200
+  FAN_COUNTS=1000,10000 FAN_ROUNDS=1 BA_ITERS=300 BA_ROUNDS=1 BA_SECONDS=0.3 PYAIO_COUNTS=1000:1 CS_CALLS=200 CS_ROUNDS=1
 else
-  C_ITERS=5000 C_WARMUP=500 ROUNDS=5 PY_ITERS=5000 PY_WARMUP=300 SCALE_SECONDS=2 CLIENTS=10000 COLD_RUNS=20 PROFILE_ITERS=2000
+  C_ITERS=5000 C_WARMUP=500 ROUNDS=5 PY_ITERS=3000 PY_WARMUP=300 SCALE_SECONDS=2 CLIENTS=10000 COLD_RUNS=20 PROFILE_ITERS=2000
+  FAN_COUNTS=1000,10000 FAN_ROUNDS=3 BA_ITERS=2000 BA_ROUNDS=3 BA_SECONDS=0.5 PYAIO_COUNTS=1000:3,10000:1 CS_CALLS=1000 CS_ROUNDS=3
 fi
+LATENCY_MS=50
 
 raw=$out/raw.jsonl
 : >"$raw"
@@ -48,7 +54,17 @@ cleanup() {
   done
 }
 trap cleanup EXIT
-step() { printf '\n== %s\n' "$*" >&2; }
+t_start=$SECONDS
+step() { printf '\n== [%ds] %s\n' $((SECONDS - t_start)) "$*" >&2; }
+
+# The fan-out sections hold up to 10,000 connections open at once: a
+# descriptor each in the client and in the emulator (both inherit this limit).
+if want fanout || want pyaio || want csasync; then
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10100 ]; then
+    echo "warning: open-files limit $(ulimit -n) is below what N=10,000 needs; those rounds will fail" >&2
+  fi
+fi
 
 # ---- prerequisites -----------------------------------------------------------
 sudo=
@@ -60,6 +76,10 @@ command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if want profile; then command -v valgrind >/dev/null || need+=(valgrind); fi
+if want csasync; then
+  command -v mcs >/dev/null || need+=(mono-mcs)
+  command -v mono >/dev/null || need+=(mono-runtime)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   step "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -75,17 +95,19 @@ fi
 
 step "compiling benches/c"
 cflags=(-O2 -Wall -Wextra -Wno-unused-function -I "$root/include" -I "$root/benches/c")
-libs=(-L "$rel" -lacs_chat -Wl,-rpath,"$rel" -lcurl -lpthread)
-for prog in bench_send bench_scale cold_c; do
+# RUNPATH (new dtags), not RPATH: LD_LIBRARY_PATH then takes precedence, which
+# is how before-after runs the same programs on the baseline library.
+libs=(-L "$rel" -lacs_chat -Wl,--enable-new-dtags,-rpath,"$rel" -lcurl -lpthread -ldl)
+for prog in bench_send bench_scale bench_fanout cold_c; do
   cc "${cflags[@]}" -o "$out/$prog" "benches/c/$prog.c" "${libs[@]}"
 done
 cc "${cflags[@]}" -o "$out/coldwrap" benches/c/coldwrap.c
 
-if want python || want cold; then
-  if ! "$venv/bin/python" -c 'import azure.communication.chat' 2>/dev/null; then
-    step "creating $venv with azure-communication-chat from PyPI"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check azure-communication-chat
+if want python || want cold || want pyaio; then
+  if ! "$venv/bin/python" -c 'import azure.communication.chat, aiohttp' 2>/dev/null; then
+    step "creating $venv with azure-communication-chat and aiohttp from PyPI"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check azure-communication-chat aiohttp
   fi
 fi
 py=$venv/bin/python
@@ -94,7 +116,7 @@ export PYTHONPATH=$root/bindings/python/src
 
 # ---- TLS material: a CA and a server certificate for 127.0.0.1 --------------
 tls=$out/tls
-if { want c || want python || want cold || want profile; } && [ ! -s "$tls/server.pem" ]; then
+if { want c || want python || want cold || want profile || want before-after; } && [ ! -s "$tls/server.pem" ]; then
   step "generating a CA and a server certificate in $tls"
   mkdir -p "$tls"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=acs_chat bench CA" \
@@ -108,7 +130,8 @@ if { want c || want python || want cold || want profile; } && [ ! -s "$tls/serve
 fi
 
 # ---- the emulator ------------------------------------------------------------
-# start_emulator NAME [flags...]: starts one and sets $NAME to its URL.
+# start_emulator NAME [flags...]: starts one and sets $NAME to its URL and
+# ${NAME}_PID to its process id.
 start_emulator() {
   local name=$1; shift
   local log=$out/emulator-$name.out
@@ -125,15 +148,25 @@ start_emulator() {
   done
   [ -n "$url" ] || { echo "the emulator did not start:" >&2; cat "$log.err" >&2; exit 1; }
   printf -v "$name" '%s' "$url"
+  printf -v "${name}_PID" '%s' "$pid"
 }
-need_http=0 need_https=0
+need_http=0 need_https=0 need_latency=0
 for s in "${sections[@]}"; do
-  case $s in c|python|cold|profile) need_http=1; need_https=1 ;; scale) need_http=1 ;; esac
+  case $s in
+    c|python|cold|profile|before-after) need_http=1; need_https=1 ;;
+    scale) need_http=1 ;;
+    fanout|pyaio|csasync) need_latency=1 ;;
+  esac
 done
 if [ $need_http = 1 ]; then start_emulator HTTP_URL; fi
 if [ $need_https = 1 ]; then start_emulator HTTPS_URL --tls-cert "$tls/server.pem" --tls-key "$tls/server.key"; fi
-if [ $need_http = 1 ]; then
-  TOKEN=$(curl -sf "$HTTP_URL/_emulator/token?expires_in=86400&user=bench" |
+# The fan-out sections' emulator: every service call answered LATENCY_MS after
+# it arrived (the benchmarks set it to 0 through the control API for the
+# emulator-bound ceiling, and back).
+if [ $need_latency = 1 ]; then start_emulator LAT_URL --latency-ms $LATENCY_MS; fi
+any_url=${HTTP_URL:-${LAT_URL:-}}
+if [ -n "$any_url" ]; then
+  TOKEN=$(curl -sf "$any_url/_emulator/token?expires_in=86400&user=bench" |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 fi
 
@@ -176,6 +209,105 @@ if want scale; then
     --seconds $SCALE_SECONDS --rounds $ROUNDS --counts 1,4,16
   step "scale: $CLIENTS clients alive at once"
   run_bench scale-clients "$out/bench_scale" clients --url "$HTTP_URL" --token "$TOKEN" --clients $CLIENTS
+fi
+
+if want fanout; then
+  step "fanout: N = $FAN_COUNTS async sends in flight on one client, ${LATENCY_MS} ms latency, cold + $FAN_ROUNDS warm and ceiling rounds each"
+  run_bench fanout "$out/bench_fanout" --url "$LAT_URL" --token "$TOKEN" --counts $FAN_COUNTS \
+    --rounds $FAN_ROUNDS --latency-ms $LATENCY_MS --emulator-pid "$LAT_URL_PID"
+fi
+
+if want before-after; then
+  # The library before the asynchronous core (same sync ABI and SONAME),
+  # built once into its own target directory and reused.
+  base_commit=d320b37
+  bdir=$root/target/bench-baseline
+  base_lib=
+  if [ "${BENCH_BASELINE:-1}" = 0 ]; then
+    echo "before-after: BENCH_BASELINE=0, the baseline library is skipped" >&2
+  else
+    full=$(git -C "$root" rev-parse --verify -q "$base_commit^{commit}" || true)
+    if [ -n "$full" ] && [ -f "$bdir/lib/libacs_chat.so" ] && [ "$(cat "$bdir/lib/COMMIT" 2>/dev/null)" = "$full" ]; then
+      base_lib=$bdir/lib
+    elif [ -z "$full" ]; then
+      echo "before-after: commit $base_commit not found in $root; the baseline is skipped" >&2
+    elif [ $quick = 1 ]; then
+      echo "before-after: quick run and no cached baseline in $bdir/lib; run once without quick to build it" >&2
+    else
+      step "before-after: building the baseline library from $base_commit into $bdir (once; takes minutes)"
+      rm -rf "$bdir/src" "$bdir/lib"
+      mkdir -p "$bdir/src" "$bdir/lib"
+      git -C "$root" archive "$full" | tar -x -C "$bdir/src"
+      if (cd "$bdir/src" && CARGO_TARGET_DIR=$bdir/target cargo build --release -p acs_chat --lib) >"$out/baseline-build.log" 2>&1; then
+        cp "$bdir/target/release/libacs_chat.so" "$bdir/lib/"
+        echo "$full" >"$bdir/lib/COMMIT"
+        base_lib=$bdir/lib
+      else
+        echo "FAILED: the baseline build (see $out/baseline-build.log)" >&2
+        failed+=(baseline-build)
+      fi
+    fi
+  fi
+  if [ -n "$base_lib" ]; then
+    # The programs ask the loader for the SONAME (libacs_chat.so.0.N), not libacs_chat.so.
+    soname=$(readelf -d "$base_lib/libacs_chat.so" | sed -n 's/.*soname: \[\(.*\)\]/\1/p')
+    [ -z "$soname" ] || ln -sf libacs_chat.so "$base_lib/$soname"
+  fi
+  # variant LD_LIBRARY_PATH ACS_CHAT_IO_THREADS
+  variants=("after|$rel|2" "after-io1|$rel|1")
+  [ -z "$base_lib" ] || variants=("before|$base_lib|" "${variants[@]}")
+  # Round by round, every variant in turn (the order rotating), so that drift in
+  # the machine's load spreads over all of them; each program runs one round
+  # (numbered with --round-base) with libcurl in it as the in-round reference.
+  nv=${#variants[@]}
+  step "before-after: ${variants[*]} (variant|library dir|ACS_CHAT_IO_THREADS); each round: c over http and https ($BA_ITERS calls), scale 1/4/16 threads (${BA_SECONDS}s); $BA_ROUNDS rounds"
+  for r in $(seq 1 $BA_ROUNDS); do
+    for j in $(seq 0 $((nv - 1))); do
+      IFS='|' read -r name libdir io <<<"${variants[$(( (j + r - 1) % nv ))]}"
+      envs=(env LD_LIBRARY_PATH="$libdir" BENCH_SECTION=before-after BENCH_VARIANT="$name" ACS_CHAT_IO_THREADS="$io")
+      common=(--rounds 1 --round-base $((r - 1)) --url)
+      run_bench ba-$name-http-$r "${envs[@]}" "$out/bench_send" --label http --iters $BA_ITERS \
+        --warmup $((BA_ITERS / 10)) --token "$TOKEN" "${common[@]}" "$HTTP_URL"
+      run_bench ba-$name-https-$r "${envs[@]}" "$out/bench_send" --label https --iters $BA_ITERS \
+        --warmup $((BA_ITERS / 10)) --token "$TOKEN" --ca "$tls/ca.pem" "${common[@]}" "$HTTPS_URL"
+      run_bench ba-$name-scale-$r "${envs[@]}" "$out/bench_scale" threads --seconds $BA_SECONDS --counts 1,4,16 \
+        --token "$TOKEN" "${common[@]}" "$HTTP_URL"
+    done
+  done
+fi
+
+if want pyaio; then
+  step "pyaio: acs_chat.aio vs azure.communication.chat.aio (aiohttp), N[:rounds] = $PYAIO_COUNTS, ${LATENCY_MS} ms latency"
+  # One process per implementation, so each one's thread counts are its own;
+  # asyncio.sleep is the reference: the event loop alone, no I/O.
+  for impl in acs_chat official asyncio.sleep; do
+    run_bench pyaio-$impl "$py" benches/python/bench_pyaio.py --url "$LAT_URL" --token "$TOKEN" \
+      --counts $PYAIO_COUNTS --latency-ms $LATENCY_MS --impls $impl
+  done
+fi
+
+if want csasync; then
+  step "csasync: building the C# binding and benches/csharp with mcs"
+  cs=$out/csharp
+  mkdir -p "$cs"
+  if mcs -target:library -langversion:7.2 -optimize+ -nowarn:1591 -out:"$cs/AcsChat.dll" bindings/csharp/src/*.cs \
+       >"$out/csharp-build.log" 2>&1 &&
+     mcs -target:exe -langversion:7.2 -optimize+ -r:"$cs/AcsChat.dll" -r:System.dll -out:"$cs/BenchFanout.exe" \
+       benches/csharp/BenchFanout.cs >>"$out/csharp-build.log" 2>&1; then
+    # The Task.Run form takes about 20 s a round (the thread pool grows slowly):
+    # one round of it, CS_ROUNDS of the asynchronous form.
+    for mode in async taskrun; do
+      rounds=$CS_ROUNDS
+      [ $mode = async ] || rounds=1
+      step "csasync: $mode, $CS_CALLS concurrent sends + Task.WhenAll, $rounds round(s), ${LATENCY_MS} ms latency"
+      run_bench csasync-$mode timeout -k 5 300 env LD_LIBRARY_PATH="$rel" mono "$cs/BenchFanout.exe" --url "$LAT_URL" \
+        --token "$TOKEN" --mode $mode --calls $CS_CALLS --rounds $rounds --latency-ms $LATENCY_MS
+    done
+  else
+    echo "FAILED: csasync build (see $out/csharp-build.log)" >&2
+    tail -n 5 "$out/csharp-build.log" >&2 || true
+    failed+=(csasync-build)
+  fi
 fi
 
 if want cold; then
@@ -229,7 +361,7 @@ cleanup
 started_pids=()
 
 # ---- report ------------------------------------------------------------------
-step "results"
+step "results (the whole run took $((SECONDS - t_start)) s)"
 python3 benches/report.py "$raw" "$out/results.json" --quick $quick
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed to run: ${failed[*]}" >&2

@@ -394,8 +394,9 @@ ACS_NODISCARD acs_result acs_completion_result(const acs_completion *c);
 const char *acs_completion_message_id(const acs_completion *c);
 
 /**
- * HTTP status of the service's last answer to a failed call; 0 when there
- * was none or the call succeeded.
+ * HTTP status of the service's last answer to the call: on success the
+ * answer's status (201 for a message, 200 otherwise); on failure as
+ * `acs_last_error_http_status` (0 when there was no answer).
  *
  * # Safety
  *
@@ -425,7 +426,9 @@ size_t acs_completion_error_message(const acs_completion *c, char *buf, size_t l
 size_t acs_completion_error_code(const acs_completion *c, char *buf, size_t len);
 
 /**
- * Copies the failed call's request id as `acs_last_error_request_id` does.
+ * Copies the call's request id (the service's `MS-CV`, else
+ * `x-ms-request-id`, else the `x-ms-client-request-id` sent), on success as
+ * on failure, as `acs_last_error_request_id` does.
  *
  * # Safety
  *
@@ -569,6 +572,27 @@ acs_result acs_send_read_receipt(const acs_client *client,
  * included). The string is static: do not free it. Thread-safe.
  */
 const char *acs_result_str(acs_result result);
+
+/**
+ * HTTP status of the service's answer to this thread's last blocking send
+ * (`acs_send_message`, `acs_send_typing`, `acs_send_read_receipt`), success
+ * or failure: 201 for a message created, 200 for a typing notification or
+ * read receipt, the error status of a failure; 0 when that call got no
+ * answer (or none was made yet). Other functions leave it alone.
+ */
+uint16_t acs_last_call_http_status(void);
+
+/**
+ * Copies the request id of this thread's last blocking send, success or
+ * failure (the service's `MS-CV`, else `x-ms-request-id`, else the
+ * `x-ms-client-request-id` sent; `""` when no request was made) like
+ * `acs_last_error_message`, and returns its full length.
+ *
+ * # Safety
+ *
+ * `buf` must be NULL or valid for writing `len` bytes.
+ */
+size_t acs_last_call_request_id(char *buf, size_t len);
 
 /**
  * Copies this thread's last error message into `buf`: at most `len - 1`

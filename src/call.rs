@@ -10,6 +10,8 @@ use std::task::Poll;
 use reqwest::header::HeaderValue;
 use tokio::sync::Notify;
 
+use crate::runtime::Driver;
+
 /// Shared state of one call.
 pub(crate) struct CallControl {
     /// The `x-ms-client-request-id` of every attempt.
@@ -17,6 +19,8 @@ pub(crate) struct CallControl {
     /// Whether the call runs on the I/O runtime (asynchronous) rather than
     /// on a caller's thread; decides where a token refresher may run.
     on_runtime: bool,
+    /// Which runtime (and so which connection pool) carries the call.
+    driver: Driver,
     cancelled: AtomicBool,
     cancel: Notify,
     /// A request was handed to the connection and no answer to it has come
@@ -25,10 +29,21 @@ pub(crate) struct CallControl {
 }
 
 impl CallControl {
-    pub(crate) fn new(on_runtime: bool) -> CallControl {
+    /// An asynchronous call: a task on the I/O threads.
+    pub(crate) fn new_async() -> CallControl {
+        CallControl::new(true, Driver::IoThreads)
+    }
+
+    /// A blocking call, polled by its caller's thread.
+    pub(crate) fn new_blocking(driver: Driver) -> CallControl {
+        CallControl::new(false, driver)
+    }
+
+    fn new(on_runtime: bool, driver: Driver) -> CallControl {
         CallControl {
             client_request_id: new_client_request_id(),
             on_runtime,
+            driver,
             cancelled: AtomicBool::new(false),
             cancel: Notify::new(),
             written: AtomicBool::new(false),
@@ -46,6 +61,10 @@ impl CallControl {
 
     pub(crate) fn on_runtime(&self) -> bool {
         self.on_runtime
+    }
+
+    pub(crate) fn driver(&self) -> Driver {
+        self.driver
     }
 
     /// Asks the call to stop; idempotent, any thread.
@@ -106,15 +125,18 @@ mod tests {
 
     #[test]
     fn cancel_before_and_during_work() {
-        let control = CallControl::new(true);
+        let control = CallControl::new_async();
         control.cancel();
         control.cancel();
-        let out = crate::runtime::block_on(control.or_cancelled(std::future::pending::<()>()));
+        let out = crate::runtime::block_on(
+            Driver::Caller,
+            control.or_cancelled(std::future::pending::<()>()),
+        );
         assert_eq!(out.unwrap(), None);
 
-        let control = std::sync::Arc::new(CallControl::new(true));
+        let control = std::sync::Arc::new(CallControl::new_async());
         let other = control.clone();
-        let out = crate::runtime::block_on(async move {
+        let out = crate::runtime::block_on(Driver::Caller, async move {
             let waiter = control.or_cancelled(std::future::pending::<()>());
             let canceller = async {
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -124,14 +146,14 @@ mod tests {
         });
         assert_eq!(out.unwrap(), None);
 
-        let control = CallControl::new(false);
-        let out = crate::runtime::block_on(control.or_cancelled(async { 5 }));
+        let control = CallControl::new_blocking(Driver::Caller);
+        let out = crate::runtime::block_on(Driver::Caller, control.or_cancelled(async { 5 }));
         assert_eq!(out.unwrap(), Some(5));
     }
 
     #[test]
     fn written_flag_follows_answers() {
-        let control = CallControl::new(false);
+        let control = CallControl::new_blocking(Driver::Caller);
         assert!(!control.may_have_been_delivered());
         control.mark_written();
         assert!(control.may_have_been_delivered());

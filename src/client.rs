@@ -16,7 +16,7 @@ use crate::error::{Error, FailureDetails, Result};
 use crate::log::{log_at, LogLevel};
 use crate::model::{self, MessageOptions};
 use crate::pipeline::{Call, Operation, Pipeline, RetryPolicy};
-use crate::runtime::{self, OriginLimit, Pool, PoolSettings};
+use crate::runtime::{self, Driver, OriginLimit, Pool, PoolSettings};
 
 /// The api-version sent when none is set.
 pub const DEFAULT_API_VERSION: &str = "2025-03-15";
@@ -302,13 +302,35 @@ impl ClientOptions {
     }
 }
 
-/// Checks an endpoint: `http`/`https`, a host, no credentials, no query or
-/// fragment, no path other than `/`; plain http only to loopback unless
-/// `allow_insecure_http`.
+/// Whether `text` starts with a URL scheme (`name:` not followed by a port).
+fn has_scheme(text: &str) -> bool {
+    match text.split_once(':') {
+        Some((name, rest)) => {
+            name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && !rest.starts_with(|c: char| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Checks an endpoint: `http`/`https` (`https://` is assumed when no scheme
+/// is given, as the official SDKs do), a host, no credentials, no query or
+/// fragment; a path is kept as a prefix of every route (a gateway in front
+/// of the service). Plain http only to loopback unless `allow_insecure_http`.
 pub(crate) fn validate_endpoint(endpoint: &str, allow_insecure_http: bool) -> Result<Url> {
     let invalid = |why: &str| Error::InvalidArgument(format!("endpoint {why}"));
-    let url =
-        Url::parse(endpoint.trim()).map_err(|e| invalid(&format!("is not a valid URL: {e}")))?;
+    let endpoint = endpoint.trim();
+    let with_scheme;
+    let endpoint = if !endpoint.is_empty() && !has_scheme(endpoint) {
+        with_scheme = format!("https://{endpoint}");
+        &with_scheme
+    } else {
+        endpoint
+    };
+    let url = Url::parse(endpoint).map_err(|e| invalid(&format!("is not a valid URL: {e}")))?;
     if url.scheme() != "https" && url.scheme() != "http" {
         return Err(invalid("must use https:// (or http:// to loopback)"));
     }
@@ -322,8 +344,12 @@ pub(crate) fn validate_endpoint(endpoint: &str, allow_insecure_http: bool) -> Re
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("must not contain a query or fragment"));
     }
-    if url.path() != "/" {
-        return Err(invalid("must not contain a path"));
+    if url
+        .path()
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(invalid("path must not contain '.' or '..' segments"));
     }
     if url.scheme() == "http" && !allow_insecure_http {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -377,12 +403,13 @@ struct ClientInner {
     recent_urls: [RecentUrl; 3],
 }
 
-/// A client's way to its connection pool, re-resolved in a forked child
-/// (which must not use its parent's connections). Reads take no lock.
+/// A client's way to its connection pools (one per runtime), re-resolved in
+/// a forked child (which must not use its parent's connections). Reads take
+/// no lock.
 pub(crate) struct PoolRef {
     settings: PoolSettings,
     origin: String,
-    cached: arc_swap::ArcSwap<PoolEntry>,
+    cached: [arc_swap::ArcSwapOption<PoolEntry>; 2],
 }
 
 /// A pool and the limiter of the client's origin in it.
@@ -393,34 +420,31 @@ pub(crate) struct PoolEntry {
 }
 
 impl PoolRef {
-    fn new(settings: PoolSettings, origin: String) -> Result<PoolRef> {
-        let entry = Self::resolve(&settings, &origin)?;
-        Ok(PoolRef {
+    fn new(settings: PoolSettings, origin: String) -> PoolRef {
+        PoolRef {
             settings,
             origin,
-            cached: arc_swap::ArcSwap::new(entry),
-        })
+            cached: Default::default(),
+        }
     }
 
-    fn resolve(settings: &PoolSettings, origin: &str) -> Result<Arc<PoolEntry>> {
+    /// The pool of this process on `driver`'s runtime, made on first use.
+    pub(crate) fn get(&self, driver: Driver) -> Result<Arc<PoolEntry>> {
+        let slot = &self.cached[driver as usize];
+        if let Some(entry) = slot.load_full() {
+            if entry.generation == runtime::generation() {
+                return Ok(entry);
+            }
+        }
         let generation = runtime::generation();
-        let pool = runtime::pool(settings)?;
-        let limit = pool.origin(origin);
-        Ok(Arc::new(PoolEntry {
+        let pool = runtime::pool(&self.settings, driver)?;
+        let limit = pool.origin(&self.origin);
+        let fresh = Arc::new(PoolEntry {
             generation,
             pool,
             limit,
-        }))
-    }
-
-    /// The pool of this process.
-    pub(crate) fn get(&self) -> Result<Arc<PoolEntry>> {
-        let entry = self.cached.load_full();
-        if entry.generation == runtime::generation() {
-            return Ok(entry);
-        }
-        let fresh = Self::resolve(&self.settings, &self.origin)?;
-        self.cached.store(fresh.clone());
+        });
+        slot.store(Some(fresh.clone()));
         Ok(fresh)
     }
 }
@@ -480,8 +504,15 @@ pub(crate) struct Request {
     body: bytes::Bytes,
 }
 
-/// What a successful call returns: the new message's id for send-message.
-pub(crate) type Sent = Option<String>;
+/// What a successful call returns: the new message's id for send-message,
+/// and the service's answer (status and request id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent {
+    pub message_id: Option<String>,
+    pub http_status: u16,
+    /// `MS-CV`, else `x-ms-request-id`, else the `x-ms-client-request-id` sent.
+    pub request_id: String,
+}
 
 impl Request {
     /// Runs the call: until it finishes, or, when `control` is cancelled,
@@ -499,16 +530,24 @@ impl Request {
             Some(result) => result?,
             None => return Err(cancelled(self.operation, &control)),
         };
-        if self.operation != Operation::SendMessage {
-            return Ok(None);
-        }
-        message_id(response).map(Some)
+        let http_status = response.status.as_u16();
+        let request_id = response.request_id();
+        let message_id = match self.operation {
+            Operation::SendMessage => Some(message_id(response)?),
+            Operation::Typing | Operation::ReadReceipt => None,
+        };
+        Ok(Sent {
+            message_id,
+            http_status,
+            request_id,
+        })
     }
 
     /// Runs the call on the calling thread.
     pub(crate) fn run_blocking(self) -> Result<Sent> {
-        let control = Arc::new(CallControl::new(false));
-        runtime::block_on(self.run(control))?
+        let driver = runtime::blocking_driver();
+        let control = Arc::new(CallControl::new_blocking(driver));
+        runtime::block_on(driver, self.run(control))?
     }
 
     /// Starts the call on the I/O runtime; `done` receives its outcome there.
@@ -524,7 +563,7 @@ impl Request {
     /// The call as a future for any executor: it runs on the I/O runtime,
     /// and dropping the future cancels it.
     fn into_future(self) -> impl std::future::Future<Output = Result<Sent>> + Send + 'static {
-        let control = Arc::new(CallControl::new(true));
+        let control = Arc::new(CallControl::new_async());
         let started = runtime::spawn(self.run(control.clone()));
         async move {
             struct CancelOnDrop(Arc<CallControl>);
@@ -624,7 +663,9 @@ impl ChatClient {
                 max_connections_per_origin: options.max_connections_per_origin,
             },
             origin,
-        )?;
+        );
+        // Made now, so that bad TLS settings fail here rather than at a call.
+        pool.get(runtime::blocking_driver())?;
         let user_agent = match options.application_id.as_deref() {
             None => DEFAULT_USER_AGENT.clone(),
             Some(app) => HeaderValue::try_from(user_agent(Some(app))).map_err(|_| {
@@ -676,7 +717,8 @@ impl ChatClient {
         let sent = self
             .prepare_message(thread_id, content, options)?
             .run_blocking()?;
-        sent.ok_or_else(|| Error::Internal("send-message returned no id".into()))
+        sent.message_id
+            .ok_or_else(|| Error::Internal("send-message returned no id".into()))
     }
 
     /// Sends a typing notification, with an optional sender display name.
@@ -708,7 +750,8 @@ impl ChatClient {
             .map(Request::into_future);
         async move {
             let sent = started?.await?;
-            sent.ok_or_else(|| Error::Internal("send-message returned no id".into()))
+            sent.message_id
+                .ok_or_else(|| Error::Internal("send-message returned no id".into()))
         }
     }
 
@@ -852,6 +895,17 @@ mod tests {
     }
 
     #[test]
+    fn a_path_prefix_stays_in_front_of_every_route() {
+        let c = client("https://gateway.example.com/acs/");
+        assert_eq!(c.endpoint(), "https://gateway.example.com/acs");
+        let url = c.url(Operation::Typing, "t").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://gateway.example.com/acs/chat/threads/t/typing?api-version=2025-03-15"
+        );
+    }
+
+    #[test]
     fn cached_urls_follow_the_thread_id() {
         let c = client("https://x.communication.azure.com");
         let path = |op, id| c.url(op, id).unwrap().path().to_owned();
@@ -883,18 +937,26 @@ mod tests {
             "http://localhost:99/",
             "http://LOCALHOST",
             "http://[::1]:80",
+            "x.communication.azure.com",
+            "x.communication.azure.com/",
+            "https://gateway.example.com/acs",
+            "https://gateway.example.com/acs/",
+            "localhost:8080",
         ];
         for e in ok {
             assert!(validate_endpoint(e, false).is_ok(), "{e}");
         }
+        assert_eq!(
+            validate_endpoint("x.communication.azure.com", false)
+                .unwrap()
+                .as_str(),
+            "https://x.communication.azure.com/"
+        );
         let invalid = [
             "",
-            "x.communication.azure.com",
             "ftp://x.com",
             "https://user:pw@x.com",
             "https://user@x.com",
-            "https://x.com/path",
-            "https://x.com/a/",
             "https://x.com?a=1",
             "https://x.com/?",
             "https://x.com#frag",

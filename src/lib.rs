@@ -7,11 +7,16 @@
 //! [`ChatClient::send_read_receipt`]. Every failure is an [`Error`] whose
 //! [`Error::result_code`] is the stable code the C API returns.
 //!
-//! ```no_run
+//! ```
 //! use acs_chat::{ChatClient, ClientOptions, MessageOptions};
 //! # fn main() -> Result<(), acs_chat::Error> {
-//! # let token = "";
-//! let client = ChatClient::new("https://name.communication.azure.com", token, &ClientOptions::new())?;
+//! # // The bundled emulator stands in for an ACS resource; it takes any
+//! # // JWT whose exp has not passed.
+//! # let emulator = acs_chat_emulator::Emulator::start(Default::default()).unwrap();
+//! # let endpoint = emulator.url();
+//! # let token = "eyJhbGciOiJub25lIn0.eyJleHAiOjQwMDAwMDAwMDB9.c2ln";
+//! // endpoint: "https://NAME.communication.azure.com"; token: a user access token
+//! let client = ChatClient::new(&endpoint, token, &ClientOptions::new())?;
 //! let id = client.send_message("19:abc@thread.v2", "hello", &MessageOptions::new())?;
 //! client.send_read_receipt("19:abc@thread.v2", &id)?;
 //! # Ok(())
@@ -21,12 +26,20 @@
 //! Each call has a blocking form and an `_async` twin that returns a future
 //! any executor can await:
 //!
-//! ```no_run
-//! # async fn f(client: acs_chat::ChatClient) -> Result<(), acs_chat::Error> {
+//! ```
+//! # fn main() -> Result<(), acs_chat::Error> {
+//! # let emulator = acs_chat_emulator::Emulator::start(Default::default()).unwrap();
+//! # let token = "eyJhbGciOiJub25lIn0.eyJleHAiOjQwMDAwMDAwMDB9.c2ln";
+//! # let client = acs_chat::ChatClient::new(&emulator.url(), token, &Default::default())?;
+//! # let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # runtime.block_on(async {
 //! let id = client
 //!     .send_message_async("19:abc@thread.v2", "hello", &acs_chat::MessageOptions::new())
 //!     .await?;
+//! client.send_typing_async("19:abc@thread.v2", Some("Ada")).await?;
+//! # assert!(!id.is_empty());
 //! # Ok(())
+//! # })
 //! # }
 //! ```
 //!

@@ -263,7 +263,8 @@ impl Pipeline {
     }
 
     async fn attempts(&self, call: &Call<'_>) -> Result<Response> {
-        let pool = self.pool.get()?;
+        let driver = call.control.driver();
+        let pool = self.pool.get(driver)?;
         let client_request_id = call.control.client_request_id_str();
         let mut refresh = CallRefreshState::default();
         // A refresher blocks. A blocking call without a deadline runs it on its
@@ -277,8 +278,14 @@ impl Pipeline {
             attempt_number += 1;
             let request = self.request(call, &token);
             let started = Instant::now();
-            let outcome =
-                attempt(pool.pool.http(), &pool.limit, request, self.per_try_timeout).await;
+            let outcome = attempt(
+                pool.pool.http(),
+                &pool.limit,
+                request,
+                self.per_try_timeout,
+                driver,
+            )
+            .await;
             log_attempt(call, &outcome, started.elapsed(), attempt_number);
             if matches!(&outcome, Ok(raw) if raw.status == StatusCode::UNAUTHORIZED)
                 && call.credential.can_refresh_after_unauthorized(&refresh)

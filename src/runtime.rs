@@ -1,11 +1,20 @@
 //! The process's I/O runtime, its connection pools, and what keeps them
 //! sound across `fork()` and process exit.
 //!
-//! One tokio runtime with a fixed number of I/O threads (`ACS_CHAT_IO_THREADS`,
-//! default 2) runs every connection of every client. Asynchronous calls are
-//! tasks on it; a blocking call polls its future on the calling thread
-//! ([`block_on`]) while the I/O threads drive the sockets and timers, so a call
-//! in flight costs a task and a socket, never a thread of its own.
+//! Two tokio runtimes per process, each with its own connection pools:
+//!
+//! - the I/O runtime, a fixed number of threads (`ACS_CHAT_IO_THREADS`,
+//!   default 2) running every asynchronous call as a task, so a call in flight
+//!   costs a task and a socket, never a thread of its own;
+//! - the caller-driven runtime, which has no thread: a blocking call drives it
+//!   (and with it the connections of its pool) on the calling thread, so the
+//!   call's request, answer and wake-ups involve no other thread. Several
+//!   threads may be inside it at once; one drives I/O for all.
+//!
+//! A blocking call made where a tokio runtime is already running on the
+//! thread (from async code, or tokio's blocking pool) cannot drive another
+//! runtime there: it polls its request on the calling thread while the I/O
+//! threads drive the sockets ([`block_on`] decides, see [`Driver`]).
 //!
 //! **Fork.** A child process inherits the runtime's memory but none of its
 //! threads, and shares its epoll instance and pooled sockets with the parent.
@@ -69,11 +78,21 @@ pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
 }
 
-/// One generation's runtime and connection pools.
+/// Which runtime drives a call's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Driver {
+    /// The caller-driven runtime: a blocking call's own thread.
+    Caller = 0,
+    /// The I/O threads.
+    IoThreads = 1,
+}
+
+/// One generation's runtimes and connection pools.
 pub(crate) struct IoRuntime {
     generation: u64,
     runtime: tokio::runtime::Runtime,
-    pools: Mutex<HashMap<PoolSettings, Weak<Pool>>>,
+    local: tokio::runtime::Runtime,
+    pools: Mutex<HashMap<(PoolSettings, Driver), Weak<Pool>>>,
 }
 
 impl IoRuntime {
@@ -127,9 +146,19 @@ fn create(generation: u64) -> Result<&'static IoRuntime> {
                     one_line(&e.to_string())
                 ))
             })?;
+        let local = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::Internal(format!(
+                    "the I/O runtime could not be started: {}",
+                    one_line(&e.to_string())
+                ))
+            })?;
         let rt: &'static IoRuntime = Box::leak(Box::new(IoRuntime {
             generation,
             runtime,
+            local,
             pools: Mutex::new(HashMap::new()),
         }));
         CURRENT.store(std::ptr::from_ref(rt).cast_mut(), Ordering::Release);
@@ -229,13 +258,24 @@ where
     Ok(current()?.handle().spawn(future))
 }
 
-/// Runs `future` to completion on the calling thread: the thread polls it and
-/// sleeps between wake-ups, while the I/O threads drive its sockets and timers.
+/// The runtime a blocking call made on this thread uses: the caller-driven
+/// one, unless a tokio runtime is already running here (it cannot be
+/// entered twice), where the I/O threads drive the call's sockets.
+pub(crate) fn blocking_driver() -> Driver {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        Driver::IoThreads
+    } else {
+        Driver::Caller
+    }
+}
+
+/// Runs `future` to completion on the calling thread, with `driver`'s
+/// runtime (from [`blocking_driver`]) driving its sockets and timers.
 ///
 /// Works from any thread, inside another tokio runtime too, except from a
 /// completion callback, where waiting would hold an I/O thread: refused with
 /// `InvalidArgument`.
-pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
+pub(crate) fn block_on<F: Future>(driver: Driver, future: F) -> Result<F::Output> {
     if in_callback() {
         return Err(Error::InvalidArgument(
             "a blocking call cannot be made from a completion callback; start an asynchronous \
@@ -244,8 +284,13 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
         ));
     }
     let rt = current()?;
-    let _entered = rt.handle().enter();
-    Ok(park_on(future))
+    match driver {
+        Driver::Caller => Ok(rt.local.block_on(future)),
+        Driver::IoThreads => {
+            let _entered = rt.handle().enter();
+            Ok(park_on(future))
+        }
+    }
 }
 
 /// Wakes a parked thread.
@@ -401,22 +446,27 @@ impl OriginLimit {
     }
 }
 
-/// The pool for `settings` in this generation, created on first use.
-pub(crate) fn pool(settings: &PoolSettings) -> Result<Arc<Pool>> {
+/// The pool for `settings` on `driver`'s runtime in this generation, created
+/// on first use.
+pub(crate) fn pool(settings: &PoolSettings, driver: Driver) -> Result<Arc<Pool>> {
     let rt = current()?;
     let mut pools = rt.pools.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(pool) = pools.get(settings).and_then(Weak::upgrade) {
+    let key = (settings.clone(), driver);
+    if let Some(pool) = pools.get(&key).and_then(Weak::upgrade) {
         return Ok(pool);
     }
     pools.retain(|_, weak| weak.strong_count() > 0);
-    let _entered = rt.handle().enter();
+    let _entered = match driver {
+        Driver::Caller => rt.local.enter(),
+        Driver::IoThreads => rt.runtime.enter(),
+    };
     let pool = Arc::new(Pool {
         generation: rt.generation,
-        http: ManuallyDrop::new(crate::transport::build_client(settings)?),
+        http: ManuallyDrop::new(crate::transport::build_client(settings, driver)?),
         max_per_origin: settings.max_connections_per_origin,
         origins: Mutex::new(HashMap::new()),
     });
-    pools.insert(settings.clone(), Arc::downgrade(&pool));
+    pools.insert(key, Arc::downgrade(&pool));
     Ok(pool)
 }
 
@@ -426,7 +476,7 @@ mod tests {
 
     #[test]
     fn block_on_runs_timers_and_spawned_tasks() {
-        let value = block_on(async {
+        let value = block_on(Driver::IoThreads, async {
             tokio::time::sleep(Duration::from_millis(5)).await;
             tokio::spawn(async { 7 }).await.unwrap()
         })
@@ -438,11 +488,14 @@ mod tests {
     fn block_on_is_refused_inside_a_callback() {
         let mut refused = false;
         assert!(run_callback(|| {
-            refused = matches!(block_on(async {}), Err(Error::InvalidArgument(_)));
+            refused = matches!(
+                block_on(Driver::Caller, async {}),
+                Err(Error::InvalidArgument(_))
+            );
         }));
         assert!(refused);
         assert!(!in_callback());
-        assert!(block_on(async { 1 }).is_ok());
+        assert!(block_on(Driver::Caller, async { 1 }).is_ok());
     }
 
     #[test]
@@ -455,10 +508,13 @@ mod tests {
         let live = || {
             let rt = current().unwrap();
             let pools = rt.pools.lock().unwrap();
-            pools.get(&settings).and_then(Weak::upgrade).is_some()
+            pools
+                .get(&(settings.clone(), Driver::IoThreads))
+                .and_then(Weak::upgrade)
+                .is_some()
         };
-        let a = pool(&settings).unwrap();
-        let b = pool(&settings).unwrap();
+        let a = pool(&settings, Driver::IoThreads).unwrap();
+        let b = pool(&settings, Driver::IoThreads).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         let origin = a.origin("http://127.0.0.1:1");
         assert!(Arc::ptr_eq(&origin, &b.origin("http://127.0.0.1:1")));
@@ -475,7 +531,11 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let got = other.block_on(async { block_on(async { 3 }).unwrap() });
+        let got = other.block_on(async {
+            assert_eq!(blocking_driver(), Driver::IoThreads);
+            block_on(blocking_driver(), async { 3 }).unwrap()
+        });
+        assert_eq!(blocking_driver(), Driver::Caller);
         assert_eq!(got, 3);
     }
 }

@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use crate::call::CallControl;
 use crate::error::{Error, Result};
 use crate::model::one_line;
-use crate::runtime::{OriginLimit, PoolSettings, IDLE_READ_TIMEOUT};
+use crate::runtime::{Driver, OriginLimit, PoolSettings, IDLE_READ_TIMEOUT};
 
 /// Largest response body read; a larger one is a protocol error.
 pub const MAX_RESPONSE_BODY: usize = 1024 * 1024;
@@ -31,10 +31,10 @@ pub(crate) fn root_cause(error: &(dyn StdError + 'static)) -> String {
 
 /// TLS 1.2 and 1.3 with the ring provider, server certificates checked by the
 /// platform verifier against the system roots plus those of `ca_file`; ALPN
-/// offers HTTP/2 and HTTP/1.1. reqwest takes this config only from the same
-/// rustls version as its own (one version in Cargo.lock); the https tests
-/// would fail on a mismatch.
-fn tls_config(settings: &PoolSettings) -> Result<rustls::ClientConfig> {
+/// offers `protocols`. reqwest takes this config only from the same rustls
+/// version as its own (one version in Cargo.lock); the https tests would
+/// fail on a mismatch.
+fn tls_config(settings: &PoolSettings, protocols: &[&[u8]]) -> Result<rustls::ClientConfig> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
 
@@ -62,15 +62,27 @@ fn tls_config(settings: &PoolSettings) -> Result<rustls::ClientConfig> {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
     Ok(config)
 }
 
 /// The HTTP client of one pool. Never through a proxy: the environment's
 /// `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` are ignored, so a bearer token only
 /// ever travels to the endpoint itself. Must run inside the runtime's context.
-pub(crate) fn build_client(settings: &PoolSettings) -> Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
+///
+/// The I/O threads' pools offer HTTP/2 over TLS, so that many calls in flight
+/// share one connection; the caller-driven pools, which carry one blocking
+/// call per thread, speak HTTP/1.1, which costs less per call.
+pub(crate) fn build_client(settings: &PoolSettings, driver: Driver) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    let tls = match driver {
+        Driver::Caller => {
+            builder = builder.http1_only();
+            tls_config(settings, &[b"http/1.1"])?
+        }
+        Driver::IoThreads => tls_config(settings, &[b"h2", b"http/1.1"])?,
+    };
+    let builder = builder
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(settings.connect_timeout)
@@ -79,7 +91,7 @@ pub(crate) fn build_client(settings: &PoolSettings) -> Result<reqwest::Client> {
         .pool_idle_timeout(Duration::from_secs(60))
         .http2_keep_alive_interval(Duration::from_secs(30))
         .http2_keep_alive_timeout(Duration::from_secs(20))
-        .tls_backend_preconfigured(tls_config(settings)?);
+        .tls_backend_preconfigured(tls);
     builder.build().map_err(|e| {
         if settings.ca_file.is_some() {
             Error::InvalidArgument(format!("TLS settings cannot be used: {}", root_cause(&e)))
@@ -187,6 +199,18 @@ async fn read_capped(
     })
 }
 
+/// Lets the caller-driven runtime poll for I/O, and then run the connection
+/// tasks it woke, before a pooled connection is picked. That runtime only runs
+/// while some thread is inside a call, so a connection the server closed
+/// while idle is noticed here rather than by sending a request into it
+/// (which, for send-message, would be an `IO` failure that cannot be retried).
+async fn settle_idle_connections() {
+    // First yield: the scheduler polls the I/O driver and queues woken tasks.
+    tokio::task::yield_now().await;
+    // Second yield: those tasks run (closing dead connections) before we continue.
+    tokio::task::yield_now().await;
+}
+
 /// Sends one request and reads its answer: first a place among the origin's
 /// connections (waiting does not count against `per_try`), then the exchange
 /// under the per-try timeout.
@@ -195,9 +219,13 @@ pub(crate) async fn attempt(
     limit: &OriginLimit,
     request: reqwest::Request,
     per_try: Option<Duration>,
+    driver: Driver,
 ) -> std::result::Result<RawResponse, AttemptError> {
     let _place = limit.acquire().await;
     let exchange = async {
+        if driver == Driver::Caller {
+            settle_idle_connections().await;
+        }
         let response = http.execute(request).await.map_err(|e| {
             if e.is_connect() {
                 AttemptError::Connect(root_cause(&e))

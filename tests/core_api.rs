@@ -488,13 +488,21 @@ fn endpoint_and_token_validation() {
         ResultCode::InsecureEndpoint
     );
     assert_eq!(
-        code(ChatClient::new("https://example.com/chat", &token, &o)),
+        code(ChatClient::new("https://example.com/acs?key=1", &token, &o)),
         ResultCode::InvalidArgument
     );
     assert_eq!(
         code(ChatClient::new(&env.url, "not-a-jwt", &o)),
         ResultCode::Token
     );
+    // Without a scheme, https is assumed (as the official SDKs do), so a
+    // plain-http emulator is not reached that way: the TLS handshake fails.
+    let schemeless = env.url.trim_start_matches("http://");
+    let err = ChatClient::new(schemeless, &token, &o)
+        .unwrap()
+        .send_typing("t", None)
+        .unwrap_err();
+    assert_eq!(err.result_code(), ResultCode::Connect, "{err}");
     let mut insecure = ClientOptions::new();
     insecure.set_allow_insecure_http(true);
     assert!(ChatClient::new("http://example.com", &token, &insecure).is_ok());

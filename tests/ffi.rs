@@ -499,7 +499,7 @@ fn argument_and_option_validation() {
     let mut client = ptr::null_mut();
     let cases = [
         (c"http://example.com", ACS_RESULT_INSECURE_ENDPOINT),
-        (c"https://example.com/x", ACS_RESULT_INVALID_ARGUMENT),
+        (c"https://example.com/x?y=1", ACS_RESULT_INVALID_ARGUMENT),
         (c"not a url", ACS_RESULT_INVALID_ARGUMENT),
     ];
     for (endpoint, expected) in cases {
@@ -767,4 +767,52 @@ fn shared_client_across_threads() {
     });
     assert_eq!(env.events(&thread).len(), 40);
     unsafe { acs_client_free(client as *mut acs_client) };
+}
+
+fn last_call_request_id() -> String {
+    let len = unsafe { acs_last_call_request_id(ptr::null_mut(), 0) };
+    let mut buf = vec![0u8; len + 1];
+    unsafe { acs_last_call_request_id(buf.as_mut_ptr().cast(), buf.len()) };
+    String::from_utf8(buf[..len].to_vec()).unwrap()
+}
+
+#[test]
+fn the_last_calls_answer_is_readable_on_success_and_failure() {
+    let env = start();
+    let client = new_client(&env, ptr::null());
+    let thread = thread_id("last-call");
+    let t = cstr(&thread);
+    let mut id = ptr::null_mut();
+    let rc = unsafe { acs_send_message(client, t.as_ptr(), c"hi".as_ptr(), ptr::null(), &mut id) };
+    assert_eq!(rc, ACS_RESULT_OK);
+    unsafe { acs_string_free(id) };
+    assert_eq!(acs_last_call_http_status(), 201);
+    let sent = last_call_request_id();
+    let request = &env.requests(&thread)[0];
+    assert!(!sent.is_empty());
+    assert_ne!(
+        Some(sent.as_str()),
+        request["clientRequestId"].as_str(),
+        "the service's MS-CV"
+    );
+
+    assert_eq!(
+        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(acs_last_call_http_status(), 200);
+    assert_ne!(last_call_request_id(), sent, "each call its own id");
+
+    env.fault(json!({"threadId": thread, "op": "typing", "status": 404}));
+    let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
+    assert_eq!(rc, ACS_RESULT_NOT_FOUND);
+    assert_eq!(acs_last_call_http_status(), 404);
+    assert_eq!(acs_last_error_http_status(), 404);
+
+    // A call refused before any request: no answer.
+    let rc = unsafe { acs_send_typing(client, c"".as_ptr(), ptr::null()) };
+    assert_eq!(rc, ACS_RESULT_INVALID_ARGUMENT);
+    assert_eq!(acs_last_call_http_status(), 0);
+    assert_eq!(last_call_request_id(), "");
+    unsafe { acs_client_free(client) };
 }

@@ -560,7 +560,7 @@ fn control_characters_round_trip() {
 }
 
 #[test]
-fn endpoints_with_credentials_paths_queries_or_no_scheme() {
+fn endpoints_with_credentials_queries_paths_or_no_scheme() {
     let env = start_unlimited();
     let token = cstr(&env.token());
     let port = env.emulator.addr().port();
@@ -577,13 +577,14 @@ fn endpoints_with_credentials_paths_queries_or_no_scheme() {
             format!("http://user:s3cr3t@127.0.0.1:{port}"),
             ACS_RESULT_INVALID_ARGUMENT,
         ),
+        // A path is a prefix of every route (a gateway in front of the service).
         (
             "https://x.communication.azure.com/chat".into(),
-            ACS_RESULT_INVALID_ARGUMENT,
+            ACS_RESULT_OK,
         ),
         (
             "https://x.communication.azure.com/chat/threads/t/messages".into(),
-            ACS_RESULT_INVALID_ARGUMENT,
+            ACS_RESULT_OK,
         ),
         (
             "https://x.communication.azure.com/%2e%2e/".into(),
@@ -601,16 +602,11 @@ fn endpoints_with_credentials_paths_queries_or_no_scheme() {
             "https://x.communication.azure.com#frag".into(),
             ACS_RESULT_INVALID_ARGUMENT,
         ),
-        (
-            "x.communication.azure.com".into(),
-            ACS_RESULT_INVALID_ARGUMENT,
-        ),
-        (
-            "//x.communication.azure.com".into(),
-            ACS_RESULT_INVALID_ARGUMENT,
-        ),
-        (format!("127.0.0.1:{port}"), ACS_RESULT_INVALID_ARGUMENT),
-        (format!("localhost:{port}"), ACS_RESULT_INVALID_ARGUMENT),
+        // Without a scheme, https is assumed, as the official SDKs do.
+        ("x.communication.azure.com".into(), ACS_RESULT_OK),
+        ("//x.communication.azure.com".into(), ACS_RESULT_OK),
+        (format!("127.0.0.1:{port}"), ACS_RESULT_OK),
+        (format!("localhost:{port}"), ACS_RESULT_OK),
         ("file:///etc/passwd".into(), ACS_RESULT_INVALID_ARGUMENT),
         (
             "ftp://x.communication.azure.com".into(),

@@ -156,6 +156,7 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     );
     unsafe_call!(c, acs_last_error_code(null, 0));
     unsafe_call!(c, acs_last_error_request_id(null, 0));
+    unsafe_call!(c, acs_last_call_request_id(null, 0));
     let rc = unsafe_call!(c, acs_set_log_callback(None, 0, ptr::null_mut()));
     assert_eq!(rc, ACS_RESULT_OK);
 
@@ -231,7 +232,7 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     ));
 
     // The functions without pointers stay safe: these coercions compile only for safe fns.
-    let safe: [(&str, usize); 6] = [
+    let safe: [(&str, usize); 7] = [
         (
             "acs_version",
             acs_version as extern "C" fn() -> *const c_char as usize,
@@ -243,6 +244,10 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
         (
             "acs_last_error_http_status",
             acs_last_error_http_status as extern "C" fn() -> u16 as usize,
+        ),
+        (
+            "acs_last_call_http_status",
+            acs_last_call_http_status as extern "C" fn() -> u16 as usize,
         ),
         (
             "acs_last_error_retry_after_ms",

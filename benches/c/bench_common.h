@@ -4,6 +4,7 @@
 #define BENCH_COMMON_H
 
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,15 +93,31 @@ static inline lat_stats summarize(uint64_t *lat, size_t n, uint64_t wall_ns) {
     return s;
 }
 
+/* The file the dynamic linker loaded `symbol` from (which libacs_chat.so). */
+static inline const char *library_of(const void *symbol) {
+    Dl_info info;
+    if (symbol && dladdr(symbol, &info) && info.dli_fname) return info.dli_fname;
+    return "?";
+}
+
+/* The library a result was measured with, set by the program (see library_of). */
+static const char *bench_library = NULL;
+
 /* One machine-readable result line: `RESULT {json}` on stdout. `extra` is
- * either "" or more JSON members starting with a comma. */
+ * either "" or more JSON members starting with a comma. The environment can
+ * relabel a run: BENCH_SECTION replaces `section` and BENCH_VARIANT adds a
+ * "variant" member (benches/run.sh uses them for the before/after runs). */
 static inline void emit_latency(const char *section, const char *bench_case, const char *impl,
                                 int round, const lat_stats *s, const char *extra) {
+    const char *sec = getenv("BENCH_SECTION"), *variant = getenv("BENCH_VARIANT");
     printf("RESULT {\"section\":\"%s\",\"case\":\"%s\",\"impl\":\"%s\",\"round\":%d,"
            "\"n\":%zu,\"p50_us\":%.2f,\"p99_us\":%.2f,\"mean_us\":%.2f,\"min_us\":%.2f,"
-           "\"max_us\":%.2f,\"calls_per_s\":%.1f%s}\n",
-           section, bench_case, impl, round, s->n, s->p50_us, s->p99_us, s->mean_us, s->min_us,
-           s->max_us, s->calls_per_s, extra ? extra : "");
+           "\"max_us\":%.2f,\"calls_per_s\":%.1f",
+           sec && *sec ? sec : section, bench_case, impl, round, s->n, s->p50_us, s->p99_us,
+           s->mean_us, s->min_us, s->max_us, s->calls_per_s);
+    if (variant && *variant) printf(",\"variant\":\"%s\"", variant);
+    if (bench_library) printf(",\"library\":\"%s\"", bench_library);
+    printf("%s}\n", extra ? extra : "");
     fflush(stdout);
 }
 

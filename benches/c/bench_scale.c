@@ -3,6 +3,7 @@
  * once (resident memory and OS threads from /proc/self/status).
  *
  *   bench_scale threads --url URL --token TOKEN [--seconds S] [--rounds N] [--counts 1,4,16]
+ *                       [--round-base K]   (rounds numbered K+1..K+N, as in bench_send)
  *   bench_scale clients --url URL --token TOKEN [--clients N]
  *
  * In `clients` mode each client gets its own token: TOKEN (from the emulator,
@@ -78,7 +79,7 @@ static void *run_worker(void *arg) {
 }
 
 static int threads_bench(const char *url, const char *token, double seconds, int rounds,
-                         const char *counts) {
+                         const char *counts, int round_base) {
     const char *thread = "19:bench-scale@thread.v2";
     char target[1024];
     snprintf(target, sizeof target, "%s/chat/threads/19%%3Abench-scale%%40thread.v2/messages?api-version=2025-03-15", url);
@@ -96,7 +97,7 @@ static int threads_bench(const char *url, const char *token, double seconds, int
     free(copy);
     uint64_t *all = malloc(sizeof(uint64_t) * MAX_SAMPLES);
     int failures = 0;
-    for (int r = 1; r <= rounds; r++) {
+    for (int r = round_base + 1; r <= round_base + rounds; r++) {
         for (int li = 0; li < nlist; li++) {
             int nt = list[li];
             for (int k = 0; k < 2; k++) {
@@ -204,7 +205,7 @@ int main(int argc, char **argv) {
     if (argc < 2) die("usage: bench_scale threads|clients --url URL ...");
     const char *mode = argv[1], *url = NULL, *token = NULL, *counts = "1,4,16";
     double seconds = 2.0;
-    int rounds = 3, clients = 10000;
+    int rounds = 3, clients = 10000, round_base = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--url")) url = v;
@@ -213,13 +214,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rounds")) rounds = atoi(v);
         else if (!strcmp(a, "--counts")) counts = v;
         else if (!strcmp(a, "--clients")) clients = atoi(v);
+        else if (!strcmp(a, "--round-base")) round_base = atoi(v);
         else die("unknown argument %s", a);
     }
     if (!url) die("--url is required");
+    bench_library = library_of((const void *)acs_client_new);
     if (!strcmp(mode, "threads")) {
         if (!token) die("--token is required");
         curl_global_init(CURL_GLOBAL_ALL);
-        int rc = threads_bench(url, token, seconds, rounds, counts);
+        int rc = threads_bench(url, token, seconds, rounds, counts, round_base);
         curl_global_cleanup();
         return rc;
     }

@@ -3,13 +3,15 @@
  *
  *   bench_send --url URL --token TOKEN [--ca FILE] [--label http|https]
  *              [--iters N] [--warmup N] [--rounds N] [--thread ID]
- *              [--only ours|curl] [--no-check]
+ *              [--only ours|curl] [--no-check] [--round-base K]
  *
  * Before measuring, both clients send one request to an in-process capture
  * socket; the libcurl request is built from the headers and body the library
  * wrote (only x-ms-client-request-id changes per call, as it does for the
  * library), and the two captured requests are compared. Prints RESULT lines
- * (see bench_common.h) and one CHECK line. */
+ * (see bench_common.h) and one CHECK line. Rounds are numbered K+1..K+N
+ * (--round-base, default 0), and which side goes first alternates with the
+ * round number, so that separate runs can make up one alternating series. */
 #include "bench_common.h"
 
 #include <arpa/inet.h>
@@ -298,7 +300,7 @@ static void emulator_reset(const char *base, const char *ca) {
 int main(int argc, char **argv) {
     const char *url = NULL, *token = NULL, *ca = NULL, *label = "http", *only = NULL;
     const char *thread = "19:bench-c@thread.v2";
-    int iters = 5000, warmup = 500, rounds = 3, check = 1;
+    int iters = 5000, warmup = 500, rounds = 3, check = 1, round_base = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--no-check")) { check = 0; continue; }
@@ -312,12 +314,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rounds")) rounds = atoi(v);
         else if (!strcmp(a, "--thread")) thread = v;
         else if (!strcmp(a, "--only")) only = v;
+        else if (!strcmp(a, "--round-base")) round_base = atoi(v);
         else die("unknown argument %s", a);
         i++;
     }
     if (!url || !token) die("usage: bench_send --url URL --token TOKEN [--ca FILE] ...");
     curl_global_init(CURL_GLOBAL_ALL);
     rng_state[0] ^= now_ns();
+    bench_library = library_of((const void *)acs_client_new);
 
     /* What the library writes, captured in-process. */
     int cport = 0;
@@ -392,7 +396,7 @@ int main(int argc, char **argv) {
     char bench_case[64];
     snprintf(bench_case, sizeof bench_case, "%s send_message", label);
     int failures = 0;
-    for (int r = 1; r <= rounds; r++) {
+    for (int r = round_base + 1; r <= round_base + rounds; r++) {
         emulator_reset(url, ca);
         for (int k = 0; k < 2; k++) {
             int curl_turn = (r % 2 == 1) ? k == 1 : k == 0; /* alternate who goes first */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the C# binding and its tests with Mono's mcs and runs them against the emulator.
 #   bindings/csharp/run_tests.sh [TEST-NAME-FILTER]
+# Then, without a filter (or with the filter drop_in), runs tests/drop_in/csharp/run.sh: the official
+# SDK's samples compiled against AcsChat with only their using lines changed.
 # Environment: ACS_EMULATOR_BIN (default target/debug/acs-chat-emulator),
 #              ACS_CHAT_LIB_DIR (directory of libacs_chat.so, default target/debug).
 set -euo pipefail
@@ -13,6 +15,8 @@ need_packages=()
 command -v mcs >/dev/null 2>&1 || need_packages+=(mono-mcs)
 command -v mono >/dev/null 2>&1 || need_packages+=(mono-runtime)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v jq >/dev/null 2>&1 || need_packages+=(jq)
 if [ "${#need_packages[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: missing ${need_packages[*]}; install them (apt-get install -y ${need_packages[*]}) or run as root" >&2
@@ -71,4 +75,13 @@ export ACS_TEST_TLS_DIR="$tls"
 export ACS_TEST_EXIT_PROGRAM="$out/ExitWithCallsInFlight.exe"
 export ACS_TEST_SEND_ASYNC_EXAMPLE="$out/SendAsync.exe"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-exec mono --debug "$out/AcsChat.Tests.exe" "$@"
+filter="${1:-}"
+status=0
+if [ "$filter" != "drop_in" ]; then
+    mono --debug "$out/AcsChat.Tests.exe" "$@" || status=$?
+fi
+if [ -z "$filter" ] || [ "$filter" = "drop_in" ]; then
+    echo "drop-in samples (tests/drop_in/csharp/run.sh):"
+    ACS_CHAT_DLL="$out/AcsChat.dll" ACS_CHAT_LIB_DIR="$lib_dir" "$root/tests/drop_in/csharp/run.sh" || status=1
+fi
+exit "$status"

@@ -4,7 +4,9 @@
 # <repo>/target/py-venv. Extra arguments go to pytest (and skip the type check).
 # ACS_SKIP_CARGO_BUILD=1 skips `cargo build`; PYTHON picks the interpreter (default python3).
 # uvloop is optional: installed once per virtualenv when pip can get it (otherwise the uvloop
-# variants of the asyncio tests are skipped); ACS_SKIP_UVLOOP=1 never tries.
+# variants of the asyncio tests are skipped); ACS_SKIP_UVLOOP=1 never tries. Likewise
+# azure-core and azure-communication-chat (for the drop-in tests: exceptions deriving from
+# azure-core's, the official credential; skipped without them); ACS_SKIP_AZURE=1 never tries.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +31,15 @@ if [[ "${ACS_SKIP_UVLOOP:-0}" != 1 && ! -e "$venv/.uvloop-tried" ]] \
         echo "note: uvloop could not be installed; its test variants will be skipped" >&2
     fi
     touch "$venv/.uvloop-tried"
+fi
+
+if [[ "${ACS_SKIP_AZURE:-0}" != 1 && ! -e "$venv/.azure-tried" ]] \
+    && ! "$venv/bin/python" -c "import azure.core, azure.communication.chat" 2>/dev/null; then
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --timeout 15 --retries 1 \
+        azure-core azure-communication-chat; then
+        echo "note: azure-core could not be installed; the tests needing it will be skipped" >&2
+    fi
+    touch "$venv/.azure-tried"
 fi
 
 export ACS_CHAT_LIBRARY="${ACS_CHAT_LIBRARY:-$repo/target/debug/libacs_chat.so}"

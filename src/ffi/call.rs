@@ -105,11 +105,19 @@ impl Callback {
 
 impl Completion {
     fn of(outcome: Result<Sent>) -> Completion {
-        match outcome.and_then(|sent| sent.map(to_c_string).transpose()) {
-            Ok(message_id) => Completion {
+        let answered = outcome.and_then(|sent| {
+            let id = sent.message_id.map(to_c_string).transpose()?;
+            Ok((id, sent.http_status, sent.request_id))
+        });
+        match answered {
+            Ok((message_id, http_status, request_id)) => Completion {
                 result: ACS_RESULT_OK,
                 message_id,
-                details: ErrorDetails::default(),
+                details: ErrorDetails {
+                    http_status,
+                    request_id,
+                    ..ErrorDetails::default()
+                },
             },
             Err(e) => {
                 log_at!(LogLevel::Error, "{}: {e}", e.result_code().name());
@@ -139,7 +147,7 @@ fn submit(
     }
     // Started before call_out is written, so that spawning cannot fail after.
     runtime::current()?;
-    let control = Arc::new(CallControl::new(true));
+    let control = Arc::new(CallControl::new_async());
     if let Some(call_out) = call_out {
         let handle = Arc::into_raw(control.clone()).cast_mut().cast::<acs_call>();
         call_out.write(handle);
@@ -319,8 +327,9 @@ pub unsafe extern "C" fn acs_completion_message_id(c: *const acs_completion) -> 
     }
 }
 
-/// HTTP status of the service's last answer to a failed call; 0 when there
-/// was none or the call succeeded.
+/// HTTP status of the service's last answer to the call: on success the
+/// answer's status (201 for a message, 200 otherwise); on failure as
+/// `acs_last_error_http_status` (0 when there was no answer).
 ///
 /// # Safety
 ///
@@ -371,7 +380,9 @@ pub unsafe extern "C" fn acs_completion_error_code(
     }
 }
 
-/// Copies the failed call's request id as `acs_last_error_request_id` does.
+/// Copies the call's request id (the service's `MS-CV`, else
+/// `x-ms-request-id`, else the `x-ms-client-request-id` sent), on success as
+/// on failure, as `acs_last_error_request_id` does.
 ///
 /// # Safety
 ///

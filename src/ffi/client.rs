@@ -2,12 +2,13 @@
 
 use std::ffi::c_char;
 
-use super::errors::acs_result;
+use super::errors::{acs_result, record_call};
 use super::message_options::acs_message_options;
 use super::options::acs_client_options;
 use super::strings::into_c_string;
 use super::{free_arc, into_arc_ptr, Castable, OwnershipArc};
-use crate::client::{ChatClient, ClientOptions};
+use crate::client::{ChatClient, ClientOptions, Request, Sent};
+use crate::error::Error;
 use crate::model::MessageOptions;
 
 /// A chat client for one endpoint and identity. Thread-safe: share one
@@ -143,7 +144,10 @@ pub unsafe extern "C" fn acs_send_message(
                 &defaults
             }
         };
-        let id = client.send_message(thread_id, content, options)?;
+        let sent = run_recorded(client.prepare_message(thread_id, content, options))?;
+        let id = sent
+            .message_id
+            .ok_or_else(|| Error::Internal("send-message returned no id".into()))?;
         message_id_out.write(into_c_string(id)?);
         Ok(())
     }
@@ -167,7 +171,7 @@ pub unsafe extern "C" fn acs_send_typing(
         let client = non_null!(ref client);
         let thread_id = non_null!(str thread_id);
         let sender_display_name = nullable!(str sender_display_name);
-        client.send_typing(thread_id, sender_display_name)?;
+        run_recorded(client.prepare_typing(thread_id, sender_display_name))?;
         Ok(())
     }
 }
@@ -190,7 +194,17 @@ pub unsafe extern "C" fn acs_send_read_receipt(
         let client = non_null!(ref client);
         let thread_id = non_null!(str thread_id);
         let chat_message_id = non_null!(str chat_message_id);
-        client.send_read_receipt(thread_id, chat_message_id)?;
+        run_recorded(client.prepare_read_receipt(thread_id, chat_message_id))?;
         Ok(())
     }
+}
+
+/// Runs a checked blocking call and records its answer for `acs_last_call_*`.
+fn run_recorded(request: Result<Request, Error>) -> Result<Sent, Error> {
+    let outcome = request.and_then(Request::run_blocking);
+    match &outcome {
+        Ok(sent) => record_call(sent.http_status, &sent.request_id),
+        Err(e) => record_call(e.http_status(), e.request_id()),
+    }
+    outcome
 }

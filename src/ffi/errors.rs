@@ -158,6 +158,65 @@ fn clear_last_error() {
     });
 }
 
+/// The service's answer to this thread's last blocking send: status and request id.
+#[derive(Default)]
+struct LastCall {
+    http_status: u16,
+    request_id: String,
+}
+
+thread_local! {
+    static LAST_CALL: RefCell<LastCall> = RefCell::new(LastCall::default());
+}
+
+/// Records the answer to a blocking send, success or failure (0 and `""`
+/// when it got none).
+pub(crate) fn record_call(http_status: u16, request_id: &str) {
+    let _ = LAST_CALL.try_with(|cell| {
+        if let Ok(mut last) = cell.try_borrow_mut() {
+            last.http_status = http_status;
+            last.request_id.clear();
+            last.request_id.push_str(request_id);
+        }
+    });
+}
+
+fn with_last_call<T>(read: impl Fn(&LastCall) -> T) -> T {
+    LAST_CALL
+        .try_with(|cell| cell.try_borrow().ok().map(|last| read(&last)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| read(&LastCall::default()))
+}
+
+/// HTTP status of the service's answer to this thread's last blocking send
+/// (`acs_send_message`, `acs_send_typing`, `acs_send_read_receipt`), success
+/// or failure: 201 for a message created, 200 for a typing notification or
+/// read receipt, the error status of a failure; 0 when that call got no
+/// answer (or none was made yet). Other functions leave it alone.
+#[no_mangle]
+pub extern "C" fn acs_last_call_http_status() -> u16 {
+    ffi_boundary! { default = 0;
+        with_last_call(|last| last.http_status)
+    }
+}
+
+/// Copies the request id of this thread's last blocking send, success or
+/// failure (the service's `MS-CV`, else `x-ms-request-id`, else the
+/// `x-ms-client-request-id` sent; `""` when no request was made) like
+/// `acs_last_error_message`, and returns its full length.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writing `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn acs_last_call_request_id(buf: *mut c_char, len: usize) -> usize {
+    ffi_boundary! { default = 0;
+        // SAFETY: the function's contract on `buf` and `len`.
+        with_last_call(|last| unsafe { copy_text(&last.request_id, buf, len) })
+    }
+}
+
 /// Reads this thread's last error; the default when none can be read.
 fn with_last_error<T>(read: impl Fn(&ErrorDetails) -> T) -> T {
     LAST_ERROR

@@ -58,7 +58,10 @@ run() {
 }
 run test_api -- "$out/test_api"
 run test_async --no-limits -- "$out/test_async"
-run test_fork --no-limits -- "$out/test_fork"
+# Not test_fork: the ASan runtime of clang 14 does not hold its allocator's locks across fork(),
+# so a child forked while other threads allocate can block for ever inside ASan's allocator
+# (seen: the child stuck in __sanitizer::SizeClassAllocator64::GetFromAllocator, its parent's I/O
+# threads having been in malloc at the fork). Fork is covered by the plain and valgrind runs.
 run test_exit --no-limits -- "$out/test_exit"
 run test_cpp_async --no-limits -- "$out/test_cpp_async"
 if grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer)|runtime error:' "$log"; then

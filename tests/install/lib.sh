@@ -73,3 +73,19 @@ if problems:
 print("  %s: %s (message id %s)" % (thread, " + ".join(ops), messages[0]["id"]))
 ' "$thread" "$content"
 }
+
+# Prints the path of a CPython X.Y interpreter (e.g. `find_python 3.8`): the newest pyenv build of
+# it ($PYENV_ROOT, default ~/.pyenv), else pythonX.Y on PATH (a pyenv shim of a version not
+# installed does not count: it must run); fails when there is none.
+find_python() {
+  local version=$1 pyenv_root=${PYENV_ROOT:-$HOME/.pyenv} dir python
+  dir=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -name "$version.*" 2>/dev/null |
+        sort -V | tail -n 1)
+  if [ -n "$dir" ] && [ -x "$dir/bin/python$version" ]; then
+    python=$dir/bin/python$version
+  else
+    python=$(command -v "python$version") || return 1
+  fi
+  "$python" -c 'import sys' >/dev/null 2>&1 || return 1
+  echo "$python"
+}

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the unmodified official Python SDK (azure-communication-chat, from PyPI) against
-# acs-chat-emulator over HTTP and HTTPS. Exits non-zero on failure.
+# acs-chat-emulator over HTTP and HTTPS, then the drop-in check (tests/drop_in/python/run.py:
+# the official samples run unchanged on the official SDK and again with their imports changed
+# to acs_chat). Exits non-zero on failure.
 #
 #   ACS_EMULATOR_BIN   emulator binary (default target/debug/acs-chat-emulator, built if missing)
 #   ACS_SDK_VENV       virtualenv to create or reuse (default target/official-sdk-venv)
+#   ACS_CHAT_LIBRARY   libacs_chat.so for the drop-in check (default target/debug, built if missing)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,8 +21,14 @@ venv="${ACS_SDK_VENV:-$root/target/official-sdk-venv}"
 if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import azure.communication.chat, pytest, cryptography' 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check azure-communication-chat pytest cryptography
+if ! "$venv/bin/python" -c 'import azure.communication.chat, pytest, cryptography, aiohttp' 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check azure-communication-chat pytest cryptography aiohttp
 fi
 
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -v "$root/tests/official_sdk/test_official_sdk.py" "$@"
+"$venv/bin/python" -m pytest -p no:cacheprovider -v "$root/tests/official_sdk/test_official_sdk.py" "$@"
+
+export ACS_CHAT_LIBRARY="${ACS_CHAT_LIBRARY:-$root/target/debug/libacs_chat.so}"
+if [[ ! -f "$ACS_CHAT_LIBRARY" ]]; then
+    cargo build -p acs_chat
+fi
+"$venv/bin/python" "$root/tests/drop_in/python/run.py"

@@ -5,9 +5,12 @@ namespace AcsChat
 {
     /// <summary>
     /// A failed call to the chat service or to the native library. The message is the library's
-    /// one-line description; it never contains the access token.
+    /// one-line description; it never contains the access token. It derives from
+    /// <see cref="RequestFailedException"/>, the official SDK's exception name, so
+    /// <c>catch (RequestFailedException e)</c> catches it too (<see cref="RequestFailedException.Status"/>
+    /// and <see cref="RequestFailedException.ErrorCode"/> are the same properties).
     /// </summary>
-    public class AcsChatException : Exception
+    public class AcsChatException : RequestFailedException
     {
         /// <summary>
         /// Creates an exception with the given details and <see cref="MayHaveBeenDelivered"/> false.
@@ -36,12 +39,10 @@ namespace AcsChat
         /// <param name="innerException">The exception that caused this one, or null.</param>
         public AcsChatException(AcsResult result, string message, bool mayHaveBeenDelivered, int status = 0, [AllowNull] string errorCode = null,
             [AllowNull] string requestId = null, TimeSpan? retryAfter = null, [AllowNull] Exception innerException = null)
-            : base(message, innerException)
+            : base(status, message, errorCode, innerException)
         {
             Result = result;
             MayHaveBeenDelivered = mayHaveBeenDelivered;
-            Status = status;
-            ErrorCode = errorCode;
             RequestId = requestId;
             RetryAfter = retryAfter;
         }
@@ -49,19 +50,20 @@ namespace AcsChat
         /// <summary>The library's result code, with the values of the C <c>acs_result</c>.</summary>
         public AcsResult Result { get; }
 
-        /// <summary>HTTP status of the service's last answer; 0 when no HTTP answer was received.</summary>
-        public int Status { get; }
-
-        /// <summary>The service's error code from the error body (for example <c>Unauthorized</c>, <c>TooManyRequests</c>); null when there was none.</summary>
-        [MaybeNull]
-        public string ErrorCode { get; }
-
         /// <summary>
         /// The id to quote to support: the service's <c>MS-CV</c> or <c>x-ms-request-id</c>, else the
         /// <c>x-ms-client-request-id</c> the library sent; null when no request was made.
         /// </summary>
         [MaybeNull]
         public string RequestId { get; }
+
+        /// <summary>The service's answer (status and <see cref="RequestId"/>); null when no HTTP answer was received.</summary>
+        /// <returns>The answer, or null.</returns>
+        [return: MaybeNull]
+        public override Response GetRawResponse()
+        {
+            return Status == 0 ? null : new Response(Status, RequestId);
+        }
 
         /// <summary>The delay the service asked for (<c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c> or <c>Retry-After</c>); null when none.</summary>
         public TimeSpan? RetryAfter { get; }
@@ -170,6 +172,7 @@ namespace AcsChat
         internal static void BeginCall()
         {
             refresherFailure = null;
+            RefreshContext.Blocking = true;
         }
 
         /// <summary>
@@ -181,6 +184,7 @@ namespace AcsChat
         /// </summary>
         internal static void Success(AcsResult result, [AllowNull] string paramName = null)
         {
+            RefreshContext.Blocking = false;
             if (result == AcsResult.Ok)
             {
                 refresherFailure = null;

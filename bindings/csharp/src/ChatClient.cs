@@ -25,6 +25,50 @@ namespace AcsChat
         /// <exception cref="ArgumentException">The endpoint is empty or not a usable URL, the token is empty, or an option value is rejected.</exception>
         /// <exception cref="AcsChatException">The endpoint is insecure (<see cref="AcsResult.InsecureEndpoint"/>) or the token is not a JWT (<see cref="AcsResult.Token"/>).</exception>
         public ChatClient(string endpoint, string token, [AllowNull] ChatClientOptions options = null)
+            : this(endpoint, token, options, null)
+        {
+        }
+
+        /// <summary>
+        /// Creates a client for <paramref name="endpoint"/> authenticated by <paramref name="credential"/>: the
+        /// official SDK's constructor. A credential with a refresher replaces <see cref="ChatClientOptions.TokenRefresher"/>
+        /// for this client (and its <c>RefreshProactively</c> turns <see cref="ChatClientOptions.ProactiveRefresh"/> on);
+        /// without an initial token, its refresher is called once here, on this thread, for the first token.
+        /// </summary>
+        /// <param name="endpoint">The resource endpoint, such as <c>https://my-resource.communication.azure.com</c>; an absolute URI.</param>
+        /// <param name="credential">The user's access token, fixed or refreshed.</param>
+        /// <param name="options">Client settings; null for the defaults.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> or <paramref name="credential"/> is null.</exception>
+        /// <exception cref="ArgumentException">The endpoint is not absolute or not usable, the token is empty, or an option value is rejected.</exception>
+        /// <exception cref="AcsChatException">The endpoint is insecure or the token is not a JWT.</exception>
+        public ChatClient(Uri endpoint, CommunicationTokenCredential credential, [AllowNull] ChatClientOptions options = null)
+            : this(EndpointString(endpoint), InitialToken(credential), options, credential)
+        {
+        }
+
+        private static string EndpointString(Uri endpoint)
+        {
+            if (endpoint == null)
+            {
+                throw new ArgumentNullException("endpoint");
+            }
+            if (!endpoint.IsAbsoluteUri)
+            {
+                throw new ArgumentException("The endpoint must be an absolute URI.", "endpoint");
+            }
+            return endpoint.OriginalString;
+        }
+
+        private static string InitialToken(CommunicationTokenCredential credential)
+        {
+            if (credential == null)
+            {
+                throw new ArgumentNullException("credential");
+            }
+            return credential.InitialTokenForClient();
+        }
+
+        private ChatClient(string endpoint, string token, [AllowNull] ChatClientOptions options, [AllowNull] CommunicationTokenCredential credential)
         {
             if (endpoint == null)
             {
@@ -44,7 +88,7 @@ namespace AcsChat
             }
             byte[] endpointUtf8 = Utf8.Encode(endpoint, "endpoint");
             byte[] tokenUtf8 = Utf8.Encode(token, "token");
-            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(out refresher))
+            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(credential, out refresher))
             {
                 ClientHandle created;
                 AcsResult result = NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created);

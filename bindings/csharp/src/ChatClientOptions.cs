@@ -27,6 +27,63 @@ namespace AcsChat
         private TimeSpan? totalTimeout;
         private int? maxConnectionsPerOrigin;
 
+        /// <summary>Options with the library's defaults.</summary>
+        public ChatClientOptions()
+        {
+            Retry = new RetryOptions(this);
+            Diagnostics = new DiagnosticsOptions(this);
+        }
+
+        /// <summary>Options for the REST api-version <paramref name="version"/>, as the official SDK's constructor.</summary>
+        /// <param name="version">The service version; sets <see cref="ApiVersion"/>.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is not a defined <see cref="ServiceVersion"/>.</exception>
+        public ChatClientOptions(ServiceVersion version = LatestVersion)
+            : this()
+        {
+            switch (version)
+            {
+                case ServiceVersion.V2021_03_07: ApiVersion = "2021-03-07"; break;
+                case ServiceVersion.V2021_09_07: ApiVersion = "2021-09-07"; break;
+                case ServiceVersion.V2023_11_07: ApiVersion = "2023-11-07"; break;
+                case ServiceVersion.V2024_03_07: ApiVersion = "2024-03-07"; break;
+                case ServiceVersion.V2025_03_15: ApiVersion = "2025-03-15"; break;
+                default: throw new ArgumentOutOfRangeException("version", version, "Unknown service version.");
+            }
+        }
+
+        /// <summary>The newest <see cref="ServiceVersion"/>, the library's default api-version.</summary>
+        public const ServiceVersion LatestVersion = ServiceVersion.V2025_03_15;
+
+        /// <summary>The REST api-versions of the service, as the official SDK's <c>ChatClientOptions.ServiceVersion</c>.</summary>
+        public enum ServiceVersion
+        {
+            /// <summary>2021-03-07.</summary>
+            V2021_03_07 = 1,
+            /// <summary>2021-09-07.</summary>
+            V2021_09_07 = 2,
+            /// <summary>2023-11-07.</summary>
+            V2023_11_07 = 3,
+            /// <summary>2024-03-07.</summary>
+            V2024_03_07 = 4,
+            /// <summary>2025-03-15 (the library's default).</summary>
+            V2025_03_15 = 5,
+        }
+
+        /// <summary>
+        /// The official SDK's retry settings (<c>ClientOptions.Retry</c>), a view of this object's own:
+        /// <see cref="RetryOptions.MaxRetries"/> is <see cref="MaxRetries"/>, <see cref="RetryOptions.Delay"/>
+        /// <see cref="RetryDelay"/>, <see cref="RetryOptions.MaxDelay"/> <see cref="MaxRetryDelay"/>,
+        /// <see cref="RetryOptions.NetworkTimeout"/> <see cref="Timeout"/> (per try).
+        /// </summary>
+        public RetryOptions Retry { get; }
+
+        /// <summary>
+        /// The official SDK's diagnostics settings (<c>ClientOptions.Diagnostics</c>):
+        /// <see cref="DiagnosticsOptions.ApplicationId"/> is <see cref="ApplicationId"/>; the rest are accepted and
+        /// have no effect (logging is <see cref="AcsChatLogging"/>).
+        /// </summary>
+        public DiagnosticsOptions Diagnostics { get; }
+
         /// <summary>
         /// The service REST api-version sent with every request; null (the default) uses the library's
         /// default, <c>2025-03-15</c>.
@@ -216,6 +273,15 @@ namespace AcsChat
         /// </summary>
         internal ClientOptionsHandle ToNative([MaybeNull] out TokenRefresherBridge.RefresherState refresher)
         {
+            return ToNative(null, out refresher);
+        }
+
+        /// <summary>
+        /// As <see cref="ToNative(out TokenRefresherBridge.RefresherState)"/>; a <paramref name="credential"/> with a
+        /// refresher replaces <see cref="TokenRefresher"/>, and its proactive flag adds to <see cref="ProactiveRefresh"/>.
+        /// </summary>
+        internal ClientOptionsHandle ToNative([AllowNull] CommunicationTokenCredential credential, [MaybeNull] out TokenRefresherBridge.RefresherState refresher)
+        {
             refresher = null;
             ClientOptionsHandle native;
             Ensure.Success(NativeMethods.acs_client_options_new(out native));
@@ -237,7 +303,12 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_max_retries(native, (uint)maxRetries.Value), "MaxRetries");
                 }
-                if (retryDelay.HasValue || maxRetryDelay.HasValue)
+                if (Retry.Mode == RetryMode.Fixed)
+                {
+                    // A fixed delay: exponential backoff capped at its own base.
+                    Ensure.Success(NativeMethods.acs_client_options_set_retry_delay_ms(native, ToMilliseconds(RetryDelay), ToMilliseconds(RetryDelay)), "RetryDelay");
+                }
+                else if (retryDelay.HasValue || maxRetryDelay.HasValue)
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_retry_delay_ms(native, ToMilliseconds(RetryDelay), ToMilliseconds(MaxRetryDelay)), "RetryDelay");
                 }
@@ -249,9 +320,10 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_max_connections_per_origin(native, (uint)maxConnectionsPerOrigin.Value), "MaxConnectionsPerOrigin");
                 }
-                if (ApplicationId != null)
+                string applicationId = ApplicationId ?? DiagnosticsOptions.DefaultApplicationId;
+                if (applicationId != null)
                 {
-                    Ensure.Success(NativeMethods.acs_client_options_set_application_id(native, Utf8.Encode(ApplicationId, "ApplicationId")), "ApplicationId");
+                    Ensure.Success(NativeMethods.acs_client_options_set_application_id(native, Utf8.Encode(applicationId, "ApplicationId")), "ApplicationId");
                 }
                 if (CaFile != null)
                 {
@@ -261,11 +333,16 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_allow_insecure_http(native, true), "AllowInsecureHttp");
                 }
-                if (ProactiveRefresh)
+                if (ProactiveRefresh || (credential != null && credential.RefreshProactively))
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_proactive_refresh(native, true), "ProactiveRefresh");
                 }
                 Func<string> refresherFunc = TokenRefresher;
+                Func<string> credentialRefresher = credential == null ? null : credential.NativeRefresher();
+                if (credentialRefresher != null)
+                {
+                    refresherFunc = credentialRefresher;
+                }
                 if (refresherFunc != null)
                 {
                     refresher = TokenRefresherBridge.Attach(native, refresherFunc);

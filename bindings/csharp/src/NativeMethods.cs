@@ -193,6 +193,13 @@ namespace AcsChat
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ushort acs_last_error_http_status();
 
+        // This thread's last blocking send, success or failure: its answer's status and request id.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ushort acs_last_call_http_status();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr acs_last_call_request_id(byte[] buf, UIntPtr len);
+
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern UIntPtr acs_last_error_code(byte[] buf, UIntPtr len);
 

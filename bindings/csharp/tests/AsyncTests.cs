@@ -510,10 +510,18 @@ namespace AcsChat.Tests
                 Assert.Equal(AcsResult.Timeout, failure.Result, "a whole-call deadline is a timeout");
                 Assert.True(watch.ElapsedMilliseconds < 2500, "the deadline ended the wait (" + watch.ElapsedMilliseconds + " ms)");
                 Assert.True(!failure.MayHaveBeenDelivered, "timed out in the queue: not delivered (the same Result, the other verdict)");
-                AcsChatException sync = Assert.Fails(AcsResult.Timeout, () => client.GetChatThreadClient(threadId).SendMessage("sync, queued past its deadline"), "sync deadline");
                 Assert.True(!slow.IsCompleted, "the connection was still taken");
+                // Blocking calls have connections of their own (driven on the calling thread): a blocking
+                // call of the occupier holds the only place there.
+                string slowSyncThread = NewThread("total-occupier-sync");
+                emulator.Fault(slowSyncThread, "messages", delayMs: 4000);
+                Task<SendChatMessageResult> slowSync = Task.Run(() => occupier.GetChatThreadClient(slowSyncThread).SendMessage("holds the blocking connection"));
+                WaitForRequests(slowSyncThread, 1, "the slow blocking call");
+                AcsChatException sync = Assert.Fails(AcsResult.Timeout, () => client.GetChatThreadClient(threadId).SendMessage("sync, queued past its deadline"), "sync deadline");
+                Assert.True(!slowSync.IsCompleted, "the blocking connection was still taken");
                 Assert.True(!sync.MayHaveBeenDelivered, "sync: timed out in the queue, not delivered");
                 Assert.NotEmpty(slow.Result.Id, "the slow call completed");
+                Assert.NotEmpty(slowSync.Result.Id, "the slow blocking call completed");
                 Assert.Equal(0, emulator.Events(threadId).Count(ev => Json.Str(ev, "op") == "message"), "nothing stored for the timed-out call");
             }
             AssertNothingLeft("total timeout");

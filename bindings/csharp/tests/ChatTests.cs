@@ -38,6 +38,8 @@ namespace AcsChat.Tests
             "acs_completion_error_code", "acs_completion_request_id", "acs_completion_retry_after_ms",
             "acs_completion_may_have_been_delivered", "acs_shutdown", "acs_client_options_set_total_timeout_ms",
             "acs_client_options_set_max_connections_per_origin",
+            // 0.3: the answer to a successful blocking call (Response.Status and the request id).
+            "acs_last_call_http_status", "acs_last_call_request_id",
         };
 
         private readonly Emulator emulator;

@@ -31,6 +31,7 @@ namespace AcsChat.Tests
                     Runner runner = new Runner();
                     new ChatTests(emulator, root).Register(runner);
                     // The async tests change the service latency: they get an emulator of their own.
+                    new DropInTests(emulator).Register(runner);
                     new AsyncTests(slow).Register(runner);
                     failed = runner.Run(filter, TimeSpan.FromSeconds(60), out passed);
                 }

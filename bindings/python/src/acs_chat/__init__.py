@@ -15,9 +15,12 @@ The asyncio face is :mod:`acs_chat.aio`.
 
 from . import _ffi
 from ._client import ChatClient, ChatThreadClient
+from ._credential import AccessToken, CommunicationTokenCredential
 from ._errors import (
+    AZURE_CORE,
     AcsChatError,
     ClientAuthenticationError,
+    ErrorDetail,
     ForbiddenError,
     HttpResponseError,
     InsecureEndpointError,
@@ -40,11 +43,15 @@ LIBRARY_PATH: str = _ffi.library_path
 """Path of the native library that was loaded."""
 
 __all__ = [
+    "AZURE_CORE",
+    "AccessToken",
     "AcsChatError",
     "ChatClient",
     "ChatMessageType",
     "ChatThreadClient",
     "ClientAuthenticationError",
+    "CommunicationTokenCredential",
+    "ErrorDetail",
     "ForbiddenError",
     "HttpResponseError",
     "InsecureEndpointError",

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from ctypes import byref, c_char_p
 
-from . import _ffi
+from . import _compat, _ffi
 from ._errors import TokenError
 from ._managed import Managed
 from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
@@ -155,9 +155,13 @@ class ChatClient(Managed):
     GIL released while it waits on the network. Use as a context manager, or call
     :meth:`close`; an unclosed client is freed when collected.
 
-    :param endpoint: ``https://<resource>.communication.azure.com``.
-    :param token: the user access token (a JWT), as a str or an object with ``.token``. May be
-        None when ``token_refresher`` is given: the refresher supplies the first token.
+    :param endpoint: ``https://<resource>.communication.azure.com`` (without a scheme,
+        ``https://`` is prepended, as by the official SDK).
+    :param credential: a :class:`CommunicationTokenCredential` (ours or the official SDK's, or
+        any object with its ``get_token()``: it supplies the first token and is called as the
+        token refresher), or the user access token (a JWT) as a str or an object with
+        ``.token``. May be None when ``token_refresher`` is given: the refresher supplies the
+        first token. ``token=`` is accepted as the keyword form.
     :keyword api_version: REST api-version (default ``"2025-03-15"``).
     :keyword timeout: seconds to wait for each try's answer (default 30); ``math.inf`` for none.
     :keyword connect_timeout: seconds to wait for a connection (default 10).
@@ -175,6 +179,13 @@ class ChatClient(Managed):
         token refresh and wait for a connection (default: no limit but the per-try ``timeout``).
     :keyword max_connections: requests in flight at once to the endpoint over HTTP/1.1, each on
         a connection of its own, 1 to 65536 (default 100); further calls wait in line.
+
+    The official SDK's keywords are accepted too and mapped onto these: ``user_agent``
+    (``application_id``), ``retry_backoff_factor`` (``retry_backoff``), ``retry_mode``
+    (``"fixed"``: a constant delay), ``connection_timeout`` (``connect_timeout``),
+    ``read_timeout`` (``timeout``), ``enforce_https=False`` (``allow_insecure_http``),
+    ``connection_verify`` (a path: ``ca_file``), ``logging_enable`` (:func:`enable_logging`),
+    ``headers`` (empty only). See the README's table.
     """
 
     _closed_message = "operation on a closed ChatClient"
@@ -186,8 +197,9 @@ class ChatClient(Managed):
     def __init__(
         self,
         endpoint: str,
-        token: Optional[TokenLike],
+        credential: Optional[TokenLike] = None,
         *,
+        token: Optional[TokenLike] = None,
         api_version: Optional[str] = None,
         timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
@@ -198,11 +210,60 @@ class ChatClient(Managed):
         application_id: Optional[str] = None,
         allow_insecure_http: bool = False,
         token_refresher: Optional[TokenRefresher] = None,
-        proactive_refresh: bool = False,
+        proactive_refresh: Optional[bool] = None,
         total_timeout: Optional[float] = None,
         max_connections: Optional[int] = None,
+        user_agent: Optional[str] = None,
+        logging_enable: Optional[bool] = None,
+        retry_backoff_factor: Optional[float] = None,
+        retry_mode: Optional[str] = None,
+        connection_timeout: Optional[float] = None,
+        read_timeout: Optional[float] = None,
+        enforce_https: Optional[bool] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        connection_verify: Union[bool, str, None] = None,
     ) -> None:
+        if token is not None:
+            if credential is not None:
+                raise TypeError("pass the credential or token=, not both")
+            credential = token
+        endpoint = _compat.https_endpoint(endpoint)  # type: ignore[assignment]
         endpoint_bytes = _text(endpoint, "endpoint")
+        mapped = _compat.client_options(
+            {
+                "application_id": application_id,
+                "retry_backoff": retry_backoff,
+                "retry_backoff_max": retry_backoff_max,
+                "connect_timeout": connect_timeout,
+                "timeout": timeout,
+                "allow_insecure_http": allow_insecure_http,
+                "ca_file": ca_file,
+            },
+            {
+                "user_agent": user_agent,
+                "logging_enable": logging_enable,
+                "retry_backoff_factor": retry_backoff_factor,
+                "retry_mode": retry_mode,
+                "connection_timeout": connection_timeout,
+                "read_timeout": read_timeout,
+                "enforce_https": enforce_https,
+                "headers": headers,
+                "connection_verify": connection_verify,
+            },
+        )
+        application_id = mapped["application_id"]
+        retry_backoff = mapped["retry_backoff"]
+        retry_backoff_max = mapped["retry_backoff_max"]
+        connect_timeout = mapped["connect_timeout"]
+        timeout = mapped["timeout"]
+        allow_insecure_http = mapped["allow_insecure_http"]
+        ca_file = mapped["ca_file"]
+        if proactive_refresh is not None:
+            _flag(proactive_refresh, "proactive_refresh")
+        token, token_refresher, proactive_refresh = _compat.credential_token(
+            credential, token_refresher, proactive_refresh
+        )
+        self._credential = credential
         if token_refresher is not None and not callable(token_refresher):
             raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
         refresher = self._make_refresher(token_refresher) if token_refresher is not None else None
@@ -382,17 +443,48 @@ def _metadata(metadata: Optional[Mapping[str, str]]) -> List[Tuple[bytes, bytes]
 
 
 class ChatThreadClient:
-    """Operations on one chat thread; obtained from :meth:`ChatClient.get_chat_thread_client`.
+    """Operations on one chat thread.
 
-    As thread-safe as its :class:`ChatClient`, whose lifetime it shares.
+    Made by :meth:`ChatClient.get_chat_thread_client` (sharing that client), or the official
+    way, ``ChatThreadClient(endpoint, credential, thread_id, **options)``, with a
+    :class:`ChatClient` of its own built from the same arguments and options, which
+    :meth:`close` (or the end of a ``with`` block) releases. As thread-safe as its client.
     """
 
-    def __init__(self, client: ChatClient, thread_id: str) -> None:
-        if not isinstance(client, ChatClient):
-            raise TypeError(f"client must be a ChatClient, not {type(client).__name__}")
+    def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
+        if isinstance(client, ChatClient):
+            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
+                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
+            thread_id = args[0] if args else kwargs["thread_id"]
+            self._owns_client = False
+        elif isinstance(client, str):
+            args_list = list(args)
+            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
+            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
+            if args_list:
+                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
+            if thread_id is None:
+                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
+            _text(thread_id, "thread_id")
+            client = ChatClient(client, credential, **kwargs)
+            self._owns_client = True
+        else:
+            raise TypeError(f"client must be a ChatClient or an endpoint str, not {type(client).__name__}")
         self._thread_id_bytes = _text(thread_id, "thread_id")
-        self._thread_id = thread_id
+        self._thread_id: str = thread_id
         self._client = client
+
+    def close(self) -> None:
+        """Release the client this thread client made (official construction); a thread client
+        from :meth:`ChatClient.get_chat_thread_client` leaves that client open."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> "ChatThreadClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
     @property
     def thread_id(self) -> str:
@@ -408,12 +500,16 @@ class ChatThreadClient:
         chat_message_type: Union[ChatMessageType, str, None] = ChatMessageType.TEXT,
         sender_display_name: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
     ) -> SendChatMessageResult:
         """Post a message to the thread and return its id.
 
         Not retried after a timeout or a broken connection (it could post twice): those raise
-        :class:`ServiceResponseError` with ``may_have_been_delivered`` True.
+        :class:`ServiceResponseError` with ``may_have_been_delivered`` True. Takes the official
+        per-call keywords ``headers`` (empty only), ``logging_enable`` and ``enforce_https``.
         """
+        if kwargs:
+            _compat.call_options(kwargs, "send_message")
         content_bytes = _text(content, "content")
         out = c_char_p()
         if chat_message_type is _TEXT and sender_display_name is None and metadata is None:
@@ -427,13 +523,17 @@ class ChatThreadClient:
             message_id = (out.value or b"").decode("utf-8")
         finally:
             _raw_string_free(out)
-        return SendChatMessageResult(message_id)
+        return SendChatMessageResult(message_id, **_ffi.last_call_details())
 
-    def send_typing_notification(self, *, sender_display_name: Optional[str] = None) -> None:
+    def send_typing_notification(self, *, sender_display_name: Optional[str] = None, **kwargs: Any) -> None:
         """Tell the thread's participants that this user is typing."""
+        if kwargs:
+            _compat.call_options(kwargs, "send_typing_notification")
         name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
         self._client._invoke(_raw_send_typing, self._thread_id_bytes, name)
 
-    def send_read_receipt(self, message_id: str) -> None:
+    def send_read_receipt(self, message_id: str, **kwargs: Any) -> None:
         """Mark the message ``message_id`` (and those before it) as read by this user."""
+        if kwargs:
+            _compat.call_options(kwargs, "send_read_receipt")
         self._client._invoke(_raw_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))

@@ -22,13 +22,79 @@ a timeout after the request was written may have been (True).
 token), as azure-identity raises ``ClientAuthenticationError`` when no token can be obtained;
 its ``status_code`` is None since no request was answered. ``InsecureEndpointError`` is a
 ``ServiceRequestError``, as azure-core raises for a bearer token over plain ``http://``.
+
+**azure-core.** When ``azure.core`` is installed (and ``ACS_CHAT_AZURE_CORE`` is not ``0``), the
+classes also derive from the matching ``azure.core.exceptions`` classes (``HttpResponseError``,
+``ClientAuthenticationError``, ``ResourceNotFoundError``, ``ServiceRequestError``,
+``ServiceResponseError``), so ``except azure.core.exceptions.HttpResponseError`` catches ours.
+The hierarchy is fixed when this module is imported, so that import pays for importing
+``azure.core`` (some 70-100 ms); without azure-core nothing of ``azure`` is imported.
 """
 
 from __future__ import annotations
 
+import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Tuple, Type
+
+
+def _azure_exceptions() -> Any:
+    """``azure.core.exceptions`` when it is installed and wanted, else None."""
+    if os.environ.get("ACS_CHAT_AZURE_CORE", "1") == "0":
+        return None
+    try:
+        from azure.core import exceptions
+    except ImportError:
+        return None
+    return exceptions
+
+
+_azure: Any = _azure_exceptions()
+AZURE_CORE: bool = _azure is not None
+"""Whether the exception classes derive from ``azure.core.exceptions``."""
+
+
+def _azure_base(name: str) -> Any:
+    return object if _azure is None else getattr(_azure, name)
+
+
+_AzureHttpResponseError: Any = _azure_base("HttpResponseError")
+_AzureClientAuthenticationError: Any = _azure_base("ClientAuthenticationError")
+_AzureResourceNotFoundError: Any = _azure_base("ResourceNotFoundError")
+_AzureServiceRequestError: Any = _azure_base("ServiceRequestError")
+_AzureServiceResponseError: Any = _azure_base("ServiceResponseError")
+
+
+class ErrorDetail:
+    """The service's error, as azure-core's ``HttpResponseError.error`` (``ODataV4Format``):
+    ``code`` (the service's error code, or None), ``message``, ``target`` (None), ``details``
+    (empty) and ``innererror`` (empty)."""
+
+    def __init__(self, code: Optional[str], message: str) -> None:
+        self.code = code
+        self.message = message
+        self.target: Optional[str] = None
+        self.details: list[ErrorDetail] = []
+        self.innererror: Dict[str, Any] = {}
+
+    def __str__(self) -> str:
+        return f"({self.code}) {self.message}"
+
+    def __repr__(self) -> str:
+        return f"ErrorDetail(code={self.code!r}, message={self.message!r})"
+
+
+def _reason(status_code: Optional[int]) -> Optional[str]:
+    if not status_code:
+        return None
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return None
 
 RESULT_NAMES: Dict[int, str] = {
     0: "ACS_RESULT_OK",
@@ -89,6 +155,12 @@ class AcsChatError(Exception):
         self.message = message
         self.result = result
         self.status_code = status_code
+        self.reason = _reason(status_code)
+        """The HTTP reason phrase of ``status_code`` (``"Too Many Requests"``), or None."""
+        self.error = ErrorDetail(error_code, message)
+        """``.code`` (the service's error code, or None) and ``.message``, as azure-core's."""
+        self.response: Any = None
+        """Always None (azure-core's raw response object; there is none here)."""
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
@@ -136,11 +208,11 @@ def _rebuild(cls: Type[AcsChatError], message: str, fields: Dict[str, Any]) -> A
     return cls(message, **fields)
 
 
-class HttpResponseError(AcsChatError):
+class HttpResponseError(AcsChatError, _AzureHttpResponseError):  # type: ignore[misc]
     """The service answered with an error status (retries, if any, are spent)."""
 
 
-class ClientAuthenticationError(HttpResponseError):
+class ClientAuthenticationError(HttpResponseError, _AzureClientAuthenticationError):  # type: ignore[misc]
     """401: the token was refused."""
 
 
@@ -153,7 +225,7 @@ class ForbiddenError(HttpResponseError):
     """403: the user may not act on this thread."""
 
 
-class ResourceNotFoundError(HttpResponseError):
+class ResourceNotFoundError(HttpResponseError, _AzureResourceNotFoundError):  # type: ignore[misc]
     """404: no such thread (or message)."""
 
 
@@ -161,7 +233,7 @@ class ThrottledError(HttpResponseError):
     """429: the service's rate limit; ``retry_after`` says when to try again, if it said."""
 
 
-class ServiceRequestError(AcsChatError):
+class ServiceRequestError(AcsChatError, _AzureServiceRequestError):  # type: ignore[misc]
     """The request never reached the service (DNS, refused connection, TLS handshake)."""
 
 
@@ -169,7 +241,7 @@ class InsecureEndpointError(ServiceRequestError):
     """A plain ``http://`` endpoint that is not loopback, without ``allow_insecure_http``."""
 
 
-class ServiceResponseError(AcsChatError):
+class ServiceResponseError(AcsChatError, _AzureServiceResponseError):  # type: ignore[misc]
     """The request was sent but no usable answer came back (timeout, broken connection, an
     answer the client cannot use): the operation may have taken effect."""
 

@@ -42,7 +42,7 @@ from . import _errors, _library
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 lib, library_path = _library.load(os.path.dirname(os.path.realpath(__file__)))
 
@@ -144,6 +144,28 @@ def last_error(value: int) -> _errors.AcsChatError:
         lib.acs_last_error_retry_after_ms(),
         lib.acs_last_error_may_have_been_delivered(),
     )
+
+
+_NO_DETAILS: Dict[str, Any] = {}
+
+
+def last_call_details() -> Dict[str, Any]:
+    """``{"status_code": ..., "request_id": ...}`` of this thread's last answered call, for a
+    :class:`SendChatMessageResult`; empty when the library cannot tell
+    (no ``acs_last_call_http_status``)."""
+    if "acs_last_call_http_status" not in SIGNATURES:
+        return _NO_DETAILS
+    return {
+        "status_code": lib.acs_last_call_http_status() or None,
+        "request_id": _read_string(lib.acs_last_call_request_id) or None,
+    }
+
+
+def completion_details(completion: Any) -> Tuple[Optional[int], Optional[str]]:
+    """``(status, request id)`` of a successful completion (None when not reported)."""
+    status: int = acs_completion_http_status(completion)
+    request_id = _read_string(lambda buf, size: acs_completion_request_id(completion, buf, size))
+    return status or None, request_id or None
 
 
 def completion_outcome(completion: Any) -> Tuple[int, Any]:
@@ -300,7 +322,18 @@ SIGNATURES: Dict[str, Any] = {
 }
 
 
+OPTIONAL_SIGNATURES: Dict[str, Tuple[Any, List[Any], Any]] = {
+    # success details (this thread's last call that got an answer); newer libraries only
+    "acs_last_call_http_status": (c_uint16, [], _as_is),
+    "acs_last_call_request_id": (c_size_t, [c_char_p, c_size_t], _as_is),
+}
+"""Functions declared when the loaded library exports them (see :func:`last_call_details`)."""
+
+
 def _declare() -> None:
+    for name, (restype, argtypes, errcheck) in OPTIONAL_SIGNATURES.items():
+        if hasattr(lib, name):
+            SIGNATURES[name] = (restype, argtypes, errcheck)
     for name, (restype, argtypes, errcheck) in SIGNATURES.items():
         func = getattr(lib, name)
         func.restype = restype

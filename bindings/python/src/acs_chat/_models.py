@@ -50,9 +50,15 @@ class SendChatMessageResult:
     __match_args__ = ("id",)
 
     id: str
+    status_code: Optional[int]
+    """The HTTP status of the service's answer (201), when the library reports it, else None."""
+    request_id: Optional[str]
+    """The answer's ``MS-CV`` / ``x-ms-request-id``, when the library reports it, else None."""
 
-    def __init__(self, id: str) -> None:
+    def __init__(self, id: str, *, status_code: Optional[int] = None, request_id: Optional[str] = None) -> None:
         object.__setattr__(self, "id", id)
+        object.__setattr__(self, "status_code", status_code)
+        object.__setattr__(self, "request_id", request_id)
 
     def __repr__(self) -> str:
         return f"{type(self).__qualname__}(id={self.id!r})"
@@ -66,7 +72,7 @@ class SendChatMessageResult:
         return hash((self.id,))
 
     def __setattr__(self, name: str, value: object) -> None:
-        if type(self) is SendChatMessageResult or name == "id":
+        if type(self) is SendChatMessageResult or name in ("id", "status_code", "request_id"):
             raise _frozen(f"cannot assign to field {name!r}")
         super().__setattr__(name, value)
 

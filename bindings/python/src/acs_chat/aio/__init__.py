@@ -7,5 +7,6 @@ awaiting task cancels the request and raises :class:`CallCancelledError` (an
 
 from ._calls import CallCancelledError
 from ._client import ChatClient, ChatThreadClient
+from ._credential import CommunicationTokenCredential
 
-__all__ = ["CallCancelledError", "ChatClient", "ChatThreadClient"]
+__all__ = ["CallCancelledError", "ChatClient", "ChatThreadClient", "CommunicationTokenCredential"]

@@ -36,6 +36,7 @@ import itertools
 import logging
 import math
 import os
+import threading
 import weakref
 from ctypes import byref, c_void_p
 
@@ -63,6 +64,7 @@ DEFAULT_REFRESH_TIMEOUT = 60.0
 _ACS_RESULT_OK = _ffi.ACS_RESULT_OK
 _ACS_RESULT_TOKEN = _ffi.ACS_RESULT_TOKEN
 _completion_outcome = _ffi.completion_outcome
+_completion_details = _ffi.completion_details
 
 _keys = itertools.count(1)  # next() is atomic under the GIL; 0 would be NULL
 _pending: Dict[int, "Pending"] = {}
@@ -70,54 +72,48 @@ _stopping = False
 """Set when interpreter exit begins: from then on the native callbacks do nothing."""
 
 
-class CallCancelledError(asyncio.CancelledError):
-    """Raised by an awaited call whose task was cancelled, once the library has completed it.
+CallCancelledError = asyncio.CancelledError
+"""What an awaited call whose task was cancelled raises, once the library has completed it: a
+plain :class:`asyncio.CancelledError` (exactly that class, so that ``asyncio.wait_for`` and
+``asyncio.timeout`` turn it into ``TimeoutError`` on every Python version), carrying what happened
+to the request as attributes:
 
-    An :class:`asyncio.CancelledError`, so cancellation propagates as usual; the caller of the
-    call (inside the cancelled task) can read what happened to the request:
+- ``operation``: ``"send_message"``, ``"send_typing_notification"`` or ``"send_read_receipt"``;
+- ``thread_id``: the chat thread;
+- ``may_have_been_delivered``: the library's verdict (``acs_completion_may_have_been_delivered``):
+  False when cancelled before the request was written; True when the request had been sent (the
+  message may exist) or the call had already succeeded;
+- ``result``: the ``ACS_RESULT_*`` name the library completed the call with
+  (``"ACS_RESULT_CANCELLED"``; ``"ACS_RESULT_OK"`` when the call finished before the cancellation
+  took effect; another failure's name if it had failed), or None if the process was exiting;
+- ``message_id``: the new message's id when a ``send_message`` succeeded first, else None;
+- ``error``: the :class:`acs_chat.AcsChatError` the completion stands for
+  (:class:`acs_chat.OperationCancelledError` for a cancellation), or None.
 
-    Attributes:
-        operation: ``"send_message"``, ``"send_typing_notification"`` or ``"send_read_receipt"``.
-        thread_id: the chat thread.
-        may_have_been_delivered: the library's verdict (``acs_completion_may_have_been_delivered``):
-            False when cancelled before the request was written; True when the request had been
-            sent (the message may exist) or the call had already succeeded.
-        result: the ``ACS_RESULT_*`` name the library completed the call with
-            (``"ACS_RESULT_CANCELLED"``; ``"ACS_RESULT_OK"`` when the call finished before the
-            cancellation took effect; another failure's name if it had failed), or None if the
-            process was exiting and no completion came.
-        message_id: the new message's id when a ``send_message`` succeeded before the
-            cancellation took effect, else None.
-        error: the :class:`acs_chat.AcsChatError` the completion stands for
-            (:class:`acs_chat.OperationCancelledError` for a cancellation), or None.
+``args[0]`` says the same in words. Catch it inside the cancelled task to read the attributes:
+before Python 3.11, asyncio replaces the exception by a new one when the task is awaited from
+outside. A ``send_message`` that may have been delivered is also logged as a warning.
+"""
 
-    ``args[0]`` says the same in words.
-    """
 
-    def __init__(
-        self,
-        message: str = "the call was cancelled",
-        *,
-        operation: str = "",
-        thread_id: str = "",
-        may_have_been_delivered: bool = True,
-        result: Optional[str] = None,
-        message_id: Optional[str] = None,
-        error: Optional[AcsChatError] = None,
-    ) -> None:
-        super().__init__(message)
-        self.operation = operation
-        self.thread_id = thread_id
-        self.may_have_been_delivered = may_have_been_delivered
-        self.result = result
-        self.message_id = message_id
-        self.error = error
+def _call_cancelled(message: str, **attributes: Any) -> asyncio.CancelledError:
+    """A :data:`CallCancelledError` with the given attributes."""
+    exc = asyncio.CancelledError(message)
+    for name, value in attributes.items():
+        setattr(exc, name, value)
+    setattr(exc, "_acs_chat_call", True)
+    return exc
+
+
+def is_call_cancelled(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by a cancelled call (and carries its attributes)."""
+    return getattr(exc, "_acs_chat_call", False) is True
 
 
 class Pending:
     """One call in flight: where its outcome goes."""
 
-    __slots__ = ("loop", "future", "waiter", "outcome", "call", "keep_alive", "operation", "thread_id")
+    __slots__ = ("loop", "future", "waiter", "outcome", "call", "keep_alive", "operation", "thread_id", "details")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, keep_alive: Any, operation: str, thread_id: str) -> None:
         self.loop = loop
@@ -129,6 +125,8 @@ class Pending:
         self.keep_alive = keep_alive
         self.operation = operation
         self.thread_id = thread_id
+        self.details: Tuple[Optional[int], Optional[str]] = (None, None)
+        """``(HTTP status, request id)`` of a sent message's answer, when the library says."""
 
 
 def _settle(entry: Pending, outcome: Outcome) -> None:
@@ -137,6 +135,20 @@ def _settle(entry: Pending, outcome: Outcome) -> None:
     for future in (entry.future, entry.waiter):
         if future is not None and not future.done():
             future.set_result(None)
+
+
+_batches: Dict[asyncio.AbstractEventLoop, List[Tuple[Pending, Outcome]]] = {}
+"""Completions waiting for their loop, per loop. A batch exists from the first completion to the
+loop's next :func:`_drain`, so many completions wake a busy loop once, not once each."""
+_batches_lock = threading.Lock()
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """On ``loop``: settle every completion that arrived for it since the last drain."""
+    with _batches_lock:
+        batch = _batches.pop(loop, [])
+    for entry, outcome in batch:
+        _settle(entry, outcome)
 
 
 def _on_completion(user_data: Optional[int], completion: Any) -> None:
@@ -148,8 +160,22 @@ def _on_completion(user_data: Optional[int], completion: Any) -> None:
         if entry is None:
             return
         outcome = _completion_outcome(completion)
-        entry.loop.call_soon_threadsafe(_settle, entry, outcome)
-    except BaseException:  # noqa: B902 - nothing may propagate into native code (e.g. a closed loop)
+        if outcome[1] is not None and outcome[0] == _ACS_RESULT_OK:
+            entry.details = _completion_details(completion)
+        loop = entry.loop
+        with _batches_lock:
+            batch = _batches.get(loop)
+            if batch is None:
+                _batches[loop] = [(entry, outcome)]
+            else:
+                batch.append((entry, outcome))
+        if batch is None:
+            try:
+                loop.call_soon_threadsafe(_drain, loop)
+            except BaseException:  # noqa: B902 - a closed loop: nothing will drain this batch
+                with _batches_lock:
+                    _batches.pop(loop, None)
+    except BaseException:  # noqa: B902 - nothing may propagate into native code
         pass
 
 
@@ -223,7 +249,7 @@ async def _completion(entry: Pending) -> None:
             pass
 
 
-def _cancelled(entry: Pending) -> CallCancelledError:
+def _cancelled(entry: Pending) -> asyncio.CancelledError:
     operation, thread_id = entry.operation, entry.thread_id
     outcome = entry.outcome
     error: Optional[AcsChatError] = None
@@ -253,7 +279,7 @@ def _cancelled(entry: Pending) -> CallCancelledError:
     text = f"{operation} on thread {thread_id!r} was cancelled; {fate}"
     if delivered and operation == "send_message":
         logger.warning("%s", text)
-    return CallCancelledError(
+    return _call_cancelled(
         text,
         operation=operation,
         thread_id=thread_id,
@@ -416,9 +442,12 @@ def _at_exit() -> None:
 def _after_fork_in_child() -> None:
     # The parent's calls (and refreshes) go on in the parent; their futures, loops and library
     # threads are not the child's.
+    global _batches_lock
     _pending.clear()
     _refreshing.clear()
     _awaited.clear()
+    _batches.clear()
+    _batches_lock = threading.Lock()  # a parent thread may have held it at fork
 
 
 atexit.register(_at_exit)

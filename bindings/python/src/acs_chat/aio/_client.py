@@ -6,9 +6,9 @@ import asyncio
 import os
 from ctypes import byref
 
-from .. import _client, _ffi
+from .. import _client, _compat, _ffi
 from .._client import _metadata, _text
-from .._errors import TokenError
+from .._errors import ServiceResponseError, TokenError
 from .._models import ChatMessageType, SendChatMessageResult, parse_message_type
 from . import _calls
 from ._calls import LoopRefresher
@@ -16,7 +16,7 @@ from ._calls import LoopRefresher
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from concurrent.futures import Executor
-    from typing import Any, Callable, Mapping, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
     from .._client import TokenLike
     from ._calls import AsyncTokenRefresher
@@ -60,22 +60,13 @@ class ChatClient:
     def __init__(
         self,
         endpoint: str,
-        token: Optional[TokenLike],
+        credential: Optional[Any] = None,
         *,
-        api_version: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        retry_total: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_backoff_max: Optional[float] = None,
-        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
-        application_id: Optional[str] = None,
-        allow_insecure_http: bool = False,
+        token: Optional[TokenLike] = None,
         token_refresher: Optional[AsyncTokenRefresher] = None,
-        proactive_refresh: bool = False,
         total_timeout: Optional[float] = None,
-        max_connections: Optional[int] = None,
         executor: Optional[Executor] = None,
+        **options: Any,
     ) -> None:
         if executor is not None:
             import warnings
@@ -85,23 +76,24 @@ class ChatClient:
                 DeprecationWarning,
                 stacklevel=2,
             )
+        if token is not None:
+            if credential is not None:
+                raise TypeError("pass the credential or token=, not both")
+            credential = token
+        if _is_async_credential(credential):
+            if token_refresher is not None:
+                raise TypeError("a credential with get_token() refreshes itself: do not also pass token_refresher")
+            token_refresher = getattr(credential, "get_token")
+            if options.get("proactive_refresh") is None:
+                options["proactive_refresh"] = bool(getattr(credential, "_proactive_refresh", False))
+            credential = _first_token(credential)
         self._client = _NativeClient(
             endpoint,
-            token,
-            api_version=api_version,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            retry_total=retry_total,
-            retry_backoff=retry_backoff,
-            retry_backoff_max=retry_backoff_max,
-            ca_file=ca_file,
-            application_id=application_id,
-            allow_insecure_http=allow_insecure_http,
+            credential,
             token_refresher=token_refresher,
-            proactive_refresh=proactive_refresh,
             total_timeout=total_timeout,
-            max_connections=max_connections,
             refresh_timeout=_calls.refresh_timeout(total_timeout),
+            **options,
         )
         refresher = self._client._refresher
         assert refresher is None or isinstance(refresher, LoopRefresher)
@@ -125,6 +117,7 @@ class ChatClient:
         operation: str,
         thread_id: str,
         options: Any = None,
+        deadline: Optional[float] = None,
     ) -> Any:
         """Submit one call and await it; ``options`` (message options) are freed once submitted
         (the library copies them). Returns the message id bytes for a message, else None."""
@@ -136,8 +129,13 @@ class ChatClient:
         finally:
             if options is not None:
                 _ffi.acs_message_options_free(options)
-        result, value = await _calls.finish(entry)
+        if deadline is None:
+            result, value = await _calls.finish(entry)
+        else:
+            result, value = await _finish_within(entry, deadline)
         if result == _ACS_RESULT_OK:
+            if operation == "send_message":
+                return value, entry.details
             return value
         raise self._completion_failure(result, value)
 
@@ -168,18 +166,123 @@ class ChatClient:
         await self.close()
 
 
-class ChatThreadClient:
-    """Awaitable counterpart of :class:`acs_chat.ChatThreadClient`; obtained from
-    :meth:`ChatClient.get_chat_thread_client`."""
+async def _finish_within(entry: Any, seconds: float) -> Any:
+    """:func:`_calls.finish` with a deadline (azure-core's per-call ``timeout``): when it passes,
+    the call is cancelled and, if the cancellation took effect, ``ServiceResponseError``
+    (``ACS_RESULT_TIMEOUT``) is raised with the library's delivery verdict; a call that had
+    completed by then keeps its outcome."""
 
-    def __init__(self, client: ChatClient, thread_id: Union[str, _client.ChatThreadClient]) -> None:
-        if not isinstance(client, ChatClient):
-            raise TypeError(f"client must be an acs_chat.aio.ChatClient, not {type(client).__name__}")
+    async def guarded() -> Any:
+        try:
+            return await _calls.finish(entry)
+        except asyncio.CancelledError as exc:
+            if _calls.is_call_cancelled(exc):
+                return exc
+            raise
+
+    task = asyncio.ensure_future(guarded())
+    try:
+        await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()  # the caller was cancelled: cancel the call as without a deadline
+        outcome = await task
+        if isinstance(outcome, BaseException) and _calls.is_call_cancelled(outcome):
+            raise outcome from None
+        raise
+    if not task.done():
+        task.cancel()
+    outcome = await task
+    if not (isinstance(outcome, BaseException) and _calls.is_call_cancelled(outcome)):
+        return outcome
+    if entry.outcome is None:
+        raise outcome
+    if entry.outcome[0] != _ffi.ACS_RESULT_CANCELLED:
+        return entry.outcome  # it finished (or failed) before the cancellation took effect
+    delivered = bool(getattr(outcome, "may_have_been_delivered", True))
+    raise ServiceResponseError(
+        f"{entry.operation} on thread {entry.thread_id!r} did not finish within timeout={seconds:g} s "
+        + ("and may have been delivered" if delivered else "and was not delivered"),
+        result="ACS_RESULT_TIMEOUT",
+        may_have_been_delivered=delivered,
+    )
+
+
+def _deadline(kwargs: Dict[str, Any]) -> Optional[float]:
+    """Pop azure-core's per-call ``timeout`` (seconds, > 0) from ``kwargs``."""
+    timeout = kwargs.pop("timeout", None)
+    if timeout is None:
+        return None
+    import math
+
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
+    if math.isnan(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
+    return None if math.isinf(timeout) else float(timeout)
+
+
+def _is_async_credential(credential: object) -> bool:
+    import inspect
+
+    get_token = getattr(credential, "get_token", None)
+    return not isinstance(credential, str) and inspect.iscoroutinefunction(get_token)
+
+
+def _first_token(credential: Any) -> Any:
+    """The token an async credential holds now (the official one keeps it in ``_token``), else
+    the result of awaiting its ``get_token()`` on a loop of its own in another thread (the
+    client is built synchronously)."""
+    current = getattr(credential, "_token", None)
+    if isinstance(getattr(current, "token", None), str):
+        return current
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, credential.get_token()).result()
+
+
+class ChatThreadClient:
+    """Awaitable counterpart of :class:`acs_chat.ChatThreadClient`: made by
+    :meth:`ChatClient.get_chat_thread_client`, or the official way,
+    ``ChatThreadClient(endpoint, credential, thread_id, **options)`` with a client of its own
+    that ``await close()`` (or the end of ``async with``) releases."""
+
+    def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
+        self._owns_client = False
+        if isinstance(client, str):
+            args_list = list(args)
+            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
+            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
+            if args_list:
+                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
+            if thread_id is None:
+                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
+            _text(thread_id, "thread_id")
+            client = ChatClient(client, credential, **kwargs)
+            self._owns_client = True
+        elif not isinstance(client, ChatClient):
+            raise TypeError(f"client must be an acs_chat.aio.ChatClient or an endpoint str, not {type(client).__name__}")
+        else:
+            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
+                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
+            thread_id = args[0] if args else kwargs["thread_id"]
         if isinstance(thread_id, _client.ChatThreadClient):  # the signature of earlier releases
             thread_id = thread_id.thread_id
         self._thread_id_bytes = _text(thread_id, "thread_id")
-        self._thread_id = thread_id
+        self._thread_id: str = thread_id
         self._client = client
+
+    async def close(self) -> None:
+        """Release the client this thread client made (official construction); a thread client
+        from :meth:`ChatClient.get_chat_thread_client` leaves that client open."""
+        if self._owns_client:
+            await self._client.close()
+
+    async def __aenter__(self) -> "ChatThreadClient":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
 
     @property
     def thread_id(self) -> str:
@@ -195,6 +298,7 @@ class ChatThreadClient:
         chat_message_type: Union[ChatMessageType, str, None] = ChatMessageType.TEXT,
         sender_display_name: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
     ) -> SendChatMessageResult:
         """Post a message to the thread and return its id.
 
@@ -203,6 +307,9 @@ class ChatThreadClient:
         after its request was sent, it raises :class:`CallCancelledError` with
         ``may_have_been_delivered`` True and logs a warning on the ``acs_chat`` logger.
         """
+        deadline = _deadline(kwargs) if kwargs else None
+        if kwargs:
+            _compat.call_options(kwargs, "send_message")
         content_bytes = _text(content, "content")
         options = None
         if not (chat_message_type is _TEXT and sender_display_name is None and metadata is None):
@@ -215,31 +322,45 @@ class ChatThreadClient:
             pairs = _metadata(metadata)
             if message_type is not _TEXT or name is not None or pairs:
                 options = _message_options(message_type, name, pairs)
-        message_id: Optional[bytes] = await self._client._call(
+        message_id, (status, request_id) = await self._client._call(
             _raw_send_message_async,
             (self._thread_id_bytes, content_bytes, options),
             "send_message",
             self._thread_id,
             options,
+            deadline,
         )
-        return SendChatMessageResult((message_id or b"").decode("utf-8"))
+        return SendChatMessageResult((message_id or b"").decode("utf-8"), status_code=status, request_id=request_id)
 
-    async def send_typing_notification(self, *, sender_display_name: Optional[str] = None) -> None:
+    async def send_typing_notification(self, *, sender_display_name: Optional[str] = None, **kwargs: Any) -> None:
         """Tell the thread's participants that this user is typing."""
+        deadline = _deadline(kwargs) if kwargs else None
+        if kwargs:
+            _compat.call_options(kwargs, "send_typing_notification")
         name = (
             None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
         )
         await self._client._call(
-            _raw_send_typing_async, (self._thread_id_bytes, name), "send_typing_notification", self._thread_id
+            _raw_send_typing_async,
+            (self._thread_id_bytes, name),
+            "send_typing_notification",
+            self._thread_id,
+            None,
+            deadline,
         )
 
-    async def send_read_receipt(self, message_id: str) -> None:
+    async def send_read_receipt(self, message_id: str, **kwargs: Any) -> None:
         """Mark the message ``message_id`` (and those before it) as read by this user."""
+        deadline = _deadline(kwargs) if kwargs else None
+        if kwargs:
+            _compat.call_options(kwargs, "send_read_receipt")
         await self._client._call(
             _raw_send_read_receipt_async,
             (self._thread_id_bytes, _text(message_id, "message_id")),
             "send_read_receipt",
             self._thread_id,
+            None,
+            deadline,
         )
 
 
