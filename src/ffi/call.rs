@@ -195,14 +195,8 @@ pub unsafe extern "C" fn acs_send_message_async(
         // SAFETY: this function's contract.
         let callback = unsafe { Callback::new(callback, user_data) }?;
         let call_out = nullable!(out call_out);
-        let defaults;
-        let options = match nullable!(ref options) {
-            Some(options) => options,
-            None => {
-                defaults = MessageOptions::new();
-                &defaults
-            }
-        };
+        let defaults = MessageOptions::new();
+        let options = nullable!(ref options).unwrap_or(&defaults);
         Ok(submit(client.prepare_message(thread_id, content, options), callback, call_out)?)
     }
 }

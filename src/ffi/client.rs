@@ -55,14 +55,8 @@ pub unsafe extern "C" fn acs_client_new(
         let endpoint = non_null!(str endpoint);
         let token = non_null!(str token);
         let client_out = non_null!(out client_out);
-        let defaults;
-        let options = match nullable!(ref options) {
-            Some(options) => options,
-            None => {
-                defaults = ClientOptions::new();
-                &defaults
-            }
-        };
+        let defaults = ClientOptions::new();
+        let options = nullable!(ref options).unwrap_or(&defaults);
         let client = ChatClient::new(endpoint, token, options)?;
         client_out.write(into_arc_ptr::<acs_client>(client));
         Ok(())
@@ -136,14 +130,8 @@ pub unsafe extern "C" fn acs_send_message(
         let thread_id = non_null!(str thread_id);
         let content = non_null!(str content);
         let message_id_out = non_null!(out message_id_out);
-        let defaults;
-        let options = match nullable!(ref options) {
-            Some(options) => options,
-            None => {
-                defaults = MessageOptions::new();
-                &defaults
-            }
-        };
+        let defaults = MessageOptions::new();
+        let options = nullable!(ref options).unwrap_or(&defaults);
         let sent = run_recorded(client.prepare_message(thread_id, content, options))?;
         let id = sent
             .message_id
