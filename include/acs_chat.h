@@ -64,6 +64,51 @@ typedef enum acs_log_level {
 
 
 /**
+ * Per-try timeout, in milliseconds, when none is set.
+ */
+#define ACS_DEFAULT_TIMEOUT_MS 30000
+
+/**
+ * Connect timeout, in milliseconds, when none is set.
+ */
+#define ACS_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/**
+ * Retries after the first attempt when none is set.
+ */
+#define ACS_DEFAULT_MAX_RETRIES 3
+
+/**
+ * Largest number of retries `acs_client_options_set_max_retries` accepts.
+ */
+#define ACS_MAX_RETRIES 10
+
+/**
+ * Base of the exponential retry back-off, in milliseconds, when none is set.
+ */
+#define ACS_DEFAULT_RETRY_DELAY_MS 800
+
+/**
+ * Longest retry delay, in milliseconds, when none is set.
+ */
+#define ACS_DEFAULT_MAX_RETRY_DELAY_MS 60000
+
+/**
+ * Longest application id, in bytes, `acs_client_options_set_application_id` accepts.
+ */
+#define ACS_MAX_APPLICATION_ID_LEN 24
+
+/**
+ * Requests in flight to one origin over HTTP/1.1 when no bound is set.
+ */
+#define ACS_DEFAULT_MAX_CONNECTIONS_PER_ORIGIN 100
+
+/**
+ * Largest bound `acs_client_options_set_max_connections_per_origin` accepts.
+ */
+#define ACS_MAX_CONNECTIONS_PER_ORIGIN 65536
+
+/**
  * Major version.
  */
 #define ACS_CHAT_VERSION_MAJOR 0

@@ -18,26 +18,32 @@ use crate::model::{self, MessageOptions};
 use crate::pipeline::{Call, Operation, Pipeline, RetryPolicy};
 use crate::runtime::{self, Driver, OriginLimit, Pool, PoolSettings};
 
+// The values come from the header's constants (`crate::ffi::constants`).
+use crate::ffi::constants as c;
 /// The api-version sent when none is set.
 pub const DEFAULT_API_VERSION: &str = "2025-03-15";
 /// Default per-try timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TIMEOUT: Duration = ms(c::ACS_DEFAULT_TIMEOUT_MS);
 /// Default connect timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = ms(c::ACS_DEFAULT_CONNECT_TIMEOUT_MS);
 /// Default number of retries after the first attempt.
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_MAX_RETRIES: u32 = c::ACS_DEFAULT_MAX_RETRIES;
 /// Largest accepted number of retries.
-pub const MAX_RETRIES_LIMIT: u32 = 10;
+pub const MAX_RETRIES_LIMIT: u32 = c::ACS_MAX_RETRIES;
 /// Default base of the exponential back-off.
-pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(800);
+pub const DEFAULT_RETRY_DELAY: Duration = ms(c::ACS_DEFAULT_RETRY_DELAY_MS);
 /// Default cap of a retry delay.
-pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+pub const DEFAULT_MAX_RETRY_DELAY: Duration = ms(c::ACS_DEFAULT_MAX_RETRY_DELAY_MS);
 /// Longest accepted application id.
-pub const MAX_APPLICATION_ID_LEN: usize = 24;
+pub const MAX_APPLICATION_ID_LEN: usize = c::ACS_MAX_APPLICATION_ID_LEN as usize;
 /// Default bound on requests in flight to one origin over HTTP/1.1.
-pub const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN: u32 = 100;
+pub const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN: u32 = c::ACS_DEFAULT_MAX_CONNECTIONS_PER_ORIGIN;
 /// Largest accepted bound on requests in flight to one origin.
-pub const MAX_CONNECTIONS_PER_ORIGIN_LIMIT: u32 = 65_536;
+pub const MAX_CONNECTIONS_PER_ORIGIN_LIMIT: u32 = c::ACS_MAX_CONNECTIONS_PER_ORIGIN;
+
+const fn ms(millis: u32) -> Duration {
+    Duration::from_millis(millis as u64)
+}
 
 /// Everything outside RFC 3986 unreserved characters is percent-encoded, so
 /// a thread id always stays one path segment.

@@ -31,6 +31,7 @@ mod macros;
 
 pub mod call;
 pub mod client;
+pub mod constants;
 pub mod errors;
 pub mod log;
 pub mod message_options;
