@@ -18,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-/* The version of this header; acs_version() returns the library's. */
-#define ACS_CHAT_VERSION "0.1.0"
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <sal.h>
 #endif
@@ -61,6 +59,109 @@ typedef enum acs_log_level {
   ACS_LOG_LEVEL_DEBUG = 4,
   ACS_LOG_LEVEL_TRACE = 5
 } acs_log_level;
+
+/* The version of this header; acs_version() returns the library's. */
+#define ACS_CHAT_VERSION "0.1.0"
+#define ACS_CHAT_VERSION_MAJOR 0
+#define ACS_CHAT_VERSION_MINOR 1
+#define ACS_CHAT_VERSION_PATCH 0
+
+/* Result codes (acs_result). Values are never renumbered. */
+
+/**
+ * Success.
+ */
+#define ACS_RESULT_OK 0
+
+/**
+ * A required pointer was NULL. Only the C API returns it: the Rust
+ * API takes references.
+ */
+#define ACS_RESULT_NULL_PARAMETER 1
+
+/**
+ * Invalid UTF-8, an empty id or content, a bad endpoint URL or option value.
+ */
+#define ACS_RESULT_INVALID_ARGUMENT 2
+
+/**
+ * `http://` to a host that is not loopback, without `allow_insecure_http`.
+ */
+#define ACS_RESULT_INSECURE_ENDPOINT 3
+
+/**
+ * The service answered 401.
+ */
+#define ACS_RESULT_UNAUTHORIZED 10
+
+/**
+ * The service answered 403.
+ */
+#define ACS_RESULT_FORBIDDEN 11
+
+/**
+ * The service answered 404.
+ */
+#define ACS_RESULT_NOT_FOUND 12
+
+/**
+ * The service answered 400 or another 4xx not listed above.
+ */
+#define ACS_RESULT_BAD_REQUEST 13
+
+/**
+ * The service answered 429 and the retries are spent.
+ */
+#define ACS_RESULT_THROTTLED 14
+
+/**
+ * The service answered 5xx and the retries are spent.
+ */
+#define ACS_RESULT_SERVICE_ERROR 15
+
+/**
+ * The service was never reached (DNS, refused, TLS handshake): certainly
+ * not delivered.
+ */
+#define ACS_RESULT_CONNECT 20
+
+/**
+ * No answer in time: the request may have been delivered.
+ */
+#define ACS_RESULT_TIMEOUT 21
+
+/**
+ * The connection broke after the request was written: it may have been
+ * delivered.
+ */
+#define ACS_RESULT_IO 22
+
+/**
+ * An answer the library cannot use: 2xx without a message id, a redirect,
+ * an oversized body.
+ */
+#define ACS_RESULT_PROTOCOL 23
+
+/**
+ * The token is not a JWT, or the refresher failed or returned an expired token.
+ */
+#define ACS_RESULT_TOKEN 24
+
+/**
+ * The caller cancelled the call (`acs_call_cancel`); its
+ * `may_have_been_delivered` says whether a message could still have arrived.
+ */
+#define ACS_RESULT_CANCELLED 25
+
+/**
+ * A Rust panic was caught at the library boundary.
+ */
+#define ACS_RESULT_PANIC 90
+
+/**
+ * A bug in the library.
+ */
+#define ACS_RESULT_INTERNAL 91
 
 
 /**
@@ -107,21 +208,6 @@ typedef enum acs_log_level {
  * Largest bound `acs_client_options_set_max_connections_per_origin` accepts.
  */
 #define ACS_MAX_CONNECTIONS_PER_ORIGIN 65536
-
-/**
- * Major version.
- */
-#define ACS_CHAT_VERSION_MAJOR 0
-
-/**
- * Minor version.
- */
-#define ACS_CHAT_VERSION_MINOR 1
-
-/**
- * Patch version.
- */
-#define ACS_CHAT_VERSION_PATCH 0
 
 /**
  * One asynchronous call. Thread-safe. `acs_send_*_async` hands one out
@@ -229,97 +315,6 @@ typedef acs_result (*acs_token_refresher)(void *user_data, acs_token_sink *sink)
  * Releases a refresher's `user_data`; may be NULL.
  */
 typedef void (*acs_user_data_free)(void *user_data);
-
-/**
- * Success.
- */
-#define ACS_RESULT_OK 0
-
-/**
- * A required pointer was NULL.
- */
-#define ACS_RESULT_NULL_PARAMETER 1
-
-/**
- * Invalid UTF-8, empty thread id / content / message id, bad endpoint URL, bad option value.
- */
-#define ACS_RESULT_INVALID_ARGUMENT 2
-
-/**
- * `http://` to a host that is not loopback, without `allow_insecure_http`.
- */
-#define ACS_RESULT_INSECURE_ENDPOINT 3
-
-/**
- * The service answered 401.
- */
-#define ACS_RESULT_UNAUTHORIZED 10
-
-/**
- * The service answered 403.
- */
-#define ACS_RESULT_FORBIDDEN 11
-
-/**
- * The service answered 404.
- */
-#define ACS_RESULT_NOT_FOUND 12
-
-/**
- * The service answered 400 or another 4xx not listed.
- */
-#define ACS_RESULT_BAD_REQUEST 13
-
-/**
- * The service answered 429 and the retries are spent.
- */
-#define ACS_RESULT_THROTTLED 14
-
-/**
- * The service answered 5xx and the retries are spent.
- */
-#define ACS_RESULT_SERVICE_ERROR 15
-
-/**
- * The service was never reached (DNS, refused, TLS handshake): certainly not delivered.
- */
-#define ACS_RESULT_CONNECT 20
-
-/**
- * No answer in time: the request may have been delivered.
- */
-#define ACS_RESULT_TIMEOUT 21
-
-/**
- * The connection broke after the request was written: it may have been delivered.
- */
-#define ACS_RESULT_IO 22
-
-/**
- * An answer the library cannot use: 2xx without a message id, a redirect, an oversized body.
- */
-#define ACS_RESULT_PROTOCOL 23
-
-/**
- * The token is not a JWT, or the refresher failed or returned an expired token.
- */
-#define ACS_RESULT_TOKEN 24
-
-/**
- * The caller cancelled the call (`acs_call_cancel`); its
- * `may_have_been_delivered` says whether a message could still have arrived.
- */
-#define ACS_RESULT_CANCELLED 25
-
-/**
- * A Rust panic was caught at the boundary.
- */
-#define ACS_RESULT_PANIC 90
-
-/**
- * A bug in the library.
- */
-#define ACS_RESULT_INTERNAL 91
 
 #ifdef __cplusplus
 extern "C" {

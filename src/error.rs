@@ -4,136 +4,145 @@
 //! [`Error::result_code`] gives the stable number the C API returns
 //! ([`ResultCode`]); that mapping is the single `match` in this module.
 
+use std::ffi::CStr;
 use std::time::Duration;
 
-/// Stable outcome codes shared by every language binding.
+/// The table of result codes: each row is the code's documentation, its
+/// variant, number and C name, and its one-line description. Everything else
+/// is made from it: [`ResultCode`] with its `ALL`, `name`, `description` and
+/// `c_description` here, the `ACS_RESULT_*` constants of `crate::ffi::errors`,
+/// and the header's `#define`s (written by `tests/header.rs`).
 ///
 /// The numbers are part of the ABI: they are grouped, never renumbered and
 /// never reused. Zero is success so that `if (rc)` works in C.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum ResultCode {
-    /// Success.
-    Ok = 0,
-    /// A required pointer was NULL. Only the C API returns it: no [`Error`]
-    /// maps to it, since the Rust API takes references.
-    NullParameter = 1,
-    /// Invalid UTF-8, an empty id or content, a bad endpoint URL or option value.
-    InvalidArgument = 2,
-    /// `http://` to a host that is not loopback, without `allow_insecure_http`.
-    InsecureEndpoint = 3,
-    /// The service answered 401.
-    Unauthorized = 10,
-    /// The service answered 403.
-    Forbidden = 11,
-    /// The service answered 404.
-    NotFound = 12,
-    /// The service answered 400 or another 4xx not listed above.
-    BadRequest = 13,
-    /// The service answered 429 and the retries are spent.
-    Throttled = 14,
-    /// The service answered 5xx and the retries are spent.
-    ServiceError = 15,
-    /// The service was never reached (DNS, refused, TLS handshake): certainly not delivered.
-    Connect = 20,
-    /// No answer in time: the request may have been delivered.
-    Timeout = 21,
-    /// The connection broke after the request was written: it may have been delivered.
-    Io = 22,
-    /// An answer the library cannot use (2xx without id, a redirect, an oversized body).
-    Protocol = 23,
-    /// The token is not a JWT, or the refresher failed or returned an expired token.
-    Token = 24,
-    /// The caller cancelled the call; `may_have_been_delivered` says whether
-    /// a message could still have arrived.
-    Cancelled = 25,
-    /// A Rust panic was caught at the C boundary.
-    Panic = 90,
-    /// A bug in the library.
-    Internal = 91,
+macro_rules! result_code_table {
+    ($then:ident) => {
+        $then! {
+            /// Success.
+            Ok = 0, ACS_RESULT_OK, "success";
+            /// A required pointer was NULL. Only the C API returns it: the Rust
+            /// API takes references.
+            NullParameter = 1, ACS_RESULT_NULL_PARAMETER, "a required pointer was NULL";
+            /// Invalid UTF-8, an empty id or content, a bad endpoint URL or option value.
+            InvalidArgument = 2, ACS_RESULT_INVALID_ARGUMENT,
+                "an argument or option value is invalid";
+            /// `http://` to a host that is not loopback, without `allow_insecure_http`.
+            InsecureEndpoint = 3, ACS_RESULT_INSECURE_ENDPOINT,
+                "plain http is allowed only to loopback unless allow_insecure_http is set";
+            /// The service answered 401.
+            Unauthorized = 10, ACS_RESULT_UNAUTHORIZED, "the service rejected the token (401)";
+            /// The service answered 403.
+            Forbidden = 11, ACS_RESULT_FORBIDDEN, "the service denied access (403)";
+            /// The service answered 404.
+            NotFound = 12, ACS_RESULT_NOT_FOUND, "the thread or message was not found (404)";
+            /// The service answered 400 or another 4xx not listed above.
+            BadRequest = 13, ACS_RESULT_BAD_REQUEST, "the service rejected the request (4xx)";
+            /// The service answered 429 and the retries are spent.
+            Throttled = 14, ACS_RESULT_THROTTLED, "the service is throttling requests (429)";
+            /// The service answered 5xx and the retries are spent.
+            ServiceError = 15, ACS_RESULT_SERVICE_ERROR, "the service failed (5xx)";
+            /// The service was never reached (DNS, refused, TLS handshake): certainly
+            /// not delivered.
+            Connect = 20, ACS_RESULT_CONNECT,
+                "the service could not be reached; nothing was delivered";
+            /// No answer in time: the request may have been delivered.
+            Timeout = 21, ACS_RESULT_TIMEOUT,
+                "no answer in time; the request may have been delivered";
+            /// The connection broke after the request was written: it may have been
+            /// delivered.
+            Io = 22, ACS_RESULT_IO, "the connection broke; the request may have been delivered";
+            /// An answer the library cannot use: 2xx without a message id, a redirect,
+            /// an oversized body.
+            Protocol = 23, ACS_RESULT_PROTOCOL, "the service's answer could not be used";
+            /// The token is not a JWT, or the refresher failed or returned an expired token.
+            Token = 24, ACS_RESULT_TOKEN,
+                "the access token is invalid, expired or could not be refreshed";
+            /// The caller cancelled the call (`acs_call_cancel`); its
+            /// `may_have_been_delivered` says whether a message could still have arrived.
+            Cancelled = 25, ACS_RESULT_CANCELLED, "the call was cancelled";
+            /// A Rust panic was caught at the library boundary.
+            Panic = 90, ACS_RESULT_PANIC, "a panic was caught at the library boundary";
+            /// A bug in the library.
+            Internal = 91, ACS_RESULT_INTERNAL, "internal error in the library";
+        }
+    };
+}
+pub(crate) use result_code_table;
+
+/// Makes [`ResultCode`] from the table.
+macro_rules! define_result_code {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $value:literal, $c_name:ident,
+        $description:literal;)+) => {
+        /// Stable outcome codes shared by every language binding.
+        ///
+        /// The numbers are part of the ABI: they are grouped, never renumbered and
+        /// never reused. Zero is success so that `if (rc)` works in C.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum ResultCode {
+            $($(#[doc = $doc])+ $variant = $value,)+
+        }
+
+        impl ResultCode {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [ResultCode] = &[$(ResultCode::$variant),+];
+
+            /// The code for a number, if it is one.
+            pub fn from_u32(value: u32) -> Option<ResultCode> {
+                match value {
+                    $($value => Some(ResultCode::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The code's C name, e.g. `ACS_RESULT_THROTTLED`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ResultCode::$variant => stringify!($c_name),)+
+                }
+            }
+
+            /// A static, one-line description of the code.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(ResultCode::$variant => $description,)+
+                }
+            }
+
+            /// [`description`](Self::description) as a NUL-terminated string.
+            pub fn c_description(self) -> &'static CStr {
+                match self {
+                    $(ResultCode::$variant => {
+                        const TEXT: &CStr = c_str(concat!($description, "\0"));
+                        TEXT
+                    })+
+                }
+            }
+
+            /// The code's documentation, one line per line of its doc comment.
+            pub fn documentation(self) -> &'static str {
+                match self {
+                    $(ResultCode::$variant => concat!($($doc, "\n"),+),)+
+                }
+            }
+        }
+    };
+}
+
+result_code_table!(define_result_code);
+
+/// A string literal with its NUL as a `CStr`, checked at compile time.
+const fn c_str(with_nul: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(with_nul.as_bytes()) {
+        Ok(text) => text,
+        Err(_) => panic!("a description holds a NUL byte"),
+    }
 }
 
 impl ResultCode {
-    /// Every code, in numeric order.
-    pub const ALL: [ResultCode; 18] = [
-        ResultCode::Ok,
-        ResultCode::NullParameter,
-        ResultCode::InvalidArgument,
-        ResultCode::InsecureEndpoint,
-        ResultCode::Unauthorized,
-        ResultCode::Forbidden,
-        ResultCode::NotFound,
-        ResultCode::BadRequest,
-        ResultCode::Throttled,
-        ResultCode::ServiceError,
-        ResultCode::Connect,
-        ResultCode::Timeout,
-        ResultCode::Io,
-        ResultCode::Protocol,
-        ResultCode::Token,
-        ResultCode::Cancelled,
-        ResultCode::Panic,
-        ResultCode::Internal,
-    ];
-
-    /// The code for a number, if it is one.
-    pub fn from_u32(value: u32) -> Option<ResultCode> {
-        ResultCode::ALL.iter().copied().find(|c| *c as u32 == value)
-    }
-
     /// The code's number.
     pub fn as_u32(self) -> u32 {
         self as u32
-    }
-
-    /// The code's C name, e.g. `ACS_RESULT_THROTTLED`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ResultCode::Ok => "ACS_RESULT_OK",
-            ResultCode::NullParameter => "ACS_RESULT_NULL_PARAMETER",
-            ResultCode::InvalidArgument => "ACS_RESULT_INVALID_ARGUMENT",
-            ResultCode::InsecureEndpoint => "ACS_RESULT_INSECURE_ENDPOINT",
-            ResultCode::Unauthorized => "ACS_RESULT_UNAUTHORIZED",
-            ResultCode::Forbidden => "ACS_RESULT_FORBIDDEN",
-            ResultCode::NotFound => "ACS_RESULT_NOT_FOUND",
-            ResultCode::BadRequest => "ACS_RESULT_BAD_REQUEST",
-            ResultCode::Throttled => "ACS_RESULT_THROTTLED",
-            ResultCode::ServiceError => "ACS_RESULT_SERVICE_ERROR",
-            ResultCode::Connect => "ACS_RESULT_CONNECT",
-            ResultCode::Timeout => "ACS_RESULT_TIMEOUT",
-            ResultCode::Io => "ACS_RESULT_IO",
-            ResultCode::Protocol => "ACS_RESULT_PROTOCOL",
-            ResultCode::Token => "ACS_RESULT_TOKEN",
-            ResultCode::Cancelled => "ACS_RESULT_CANCELLED",
-            ResultCode::Panic => "ACS_RESULT_PANIC",
-            ResultCode::Internal => "ACS_RESULT_INTERNAL",
-        }
-    }
-
-    /// A static, one-line description of the code.
-    pub fn description(self) -> &'static str {
-        match self {
-            ResultCode::Ok => "success",
-            ResultCode::NullParameter => "a required pointer was NULL",
-            ResultCode::InvalidArgument => "an argument or option value is invalid",
-            ResultCode::InsecureEndpoint => {
-                "plain http is allowed only to loopback unless allow_insecure_http is set"
-            }
-            ResultCode::Unauthorized => "the service rejected the token (401)",
-            ResultCode::Forbidden => "the service denied access (403)",
-            ResultCode::NotFound => "the thread or message was not found (404)",
-            ResultCode::BadRequest => "the service rejected the request (4xx)",
-            ResultCode::Throttled => "the service is throttling requests (429)",
-            ResultCode::ServiceError => "the service failed (5xx)",
-            ResultCode::Connect => "the service could not be reached; nothing was delivered",
-            ResultCode::Timeout => "no answer in time; the request may have been delivered",
-            ResultCode::Io => "the connection broke; the request may have been delivered",
-            ResultCode::Protocol => "the service's answer could not be used",
-            ResultCode::Token => "the access token is invalid, expired or could not be refreshed",
-            ResultCode::Cancelled => "the call was cancelled",
-            ResultCode::Panic => "a panic was caught at the library boundary",
-            ResultCode::Internal => "internal error in the library",
-        }
     }
 }
 
@@ -292,10 +301,12 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_have_names() {
-        for code in ResultCode::ALL {
+        for &code in ResultCode::ALL {
             assert_eq!(ResultCode::from_u32(code.as_u32()), Some(code));
             assert!(code.name().starts_with("ACS_RESULT_"));
             assert!(!code.description().is_empty());
+            assert_eq!(code.c_description().to_str(), Ok(code.description()));
+            assert!(code.documentation().ends_with('\n'));
         }
         assert_eq!(ResultCode::from_u32(4), None);
     }

@@ -1,76 +1,33 @@
 //! Result codes, their static descriptions, and this thread's last error.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use once_cell::sync::Lazy;
-
-use crate::error::{Error, ResultCode};
+use crate::error::{result_code_table, Error, ResultCode};
 use crate::log::{log_at, LogLevel};
 
 /// Outcome of a fallible function: `ACS_RESULT_OK` (0) or one of the
 /// `ACS_RESULT_*` values. Values are never renumbered.
 pub type acs_result = u32;
 
-/// Success.
-pub const ACS_RESULT_OK: acs_result = 0;
-/// A required pointer was NULL.
-pub const ACS_RESULT_NULL_PARAMETER: acs_result = 1;
-/// Invalid UTF-8, empty thread id / content / message id, bad endpoint URL, bad option value.
-pub const ACS_RESULT_INVALID_ARGUMENT: acs_result = 2;
-/// `http://` to a host that is not loopback, without `allow_insecure_http`.
-pub const ACS_RESULT_INSECURE_ENDPOINT: acs_result = 3;
-/// The service answered 401.
-pub const ACS_RESULT_UNAUTHORIZED: acs_result = 10;
-/// The service answered 403.
-pub const ACS_RESULT_FORBIDDEN: acs_result = 11;
-/// The service answered 404.
-pub const ACS_RESULT_NOT_FOUND: acs_result = 12;
-/// The service answered 400 or another 4xx not listed.
-pub const ACS_RESULT_BAD_REQUEST: acs_result = 13;
-/// The service answered 429 and the retries are spent.
-pub const ACS_RESULT_THROTTLED: acs_result = 14;
-/// The service answered 5xx and the retries are spent.
-pub const ACS_RESULT_SERVICE_ERROR: acs_result = 15;
-/// The service was never reached (DNS, refused, TLS handshake): certainly not delivered.
-pub const ACS_RESULT_CONNECT: acs_result = 20;
-/// No answer in time: the request may have been delivered.
-pub const ACS_RESULT_TIMEOUT: acs_result = 21;
-/// The connection broke after the request was written: it may have been delivered.
-pub const ACS_RESULT_IO: acs_result = 22;
-/// An answer the library cannot use: 2xx without a message id, a redirect, an oversized body.
-pub const ACS_RESULT_PROTOCOL: acs_result = 23;
-/// The token is not a JWT, or the refresher failed or returned an expired token.
-pub const ACS_RESULT_TOKEN: acs_result = 24;
-/// The caller cancelled the call (`acs_call_cancel`); its
-/// `may_have_been_delivered` says whether a message could still have arrived.
-pub const ACS_RESULT_CANCELLED: acs_result = 25;
-/// A Rust panic was caught at the boundary.
-pub const ACS_RESULT_PANIC: acs_result = 90;
-/// A bug in the library.
-pub const ACS_RESULT_INTERNAL: acs_result = 91;
+/// Makes the `ACS_RESULT_*` constants from the result-code table.
+macro_rules! define_result_constants {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $value:literal, $c_name:ident,
+        $description:literal;)+) => {
+        $($(#[doc = $doc])+ pub const $c_name: acs_result = ResultCode::$variant as acs_result;)+
+    };
+}
 
-static DESCRIPTIONS: Lazy<Vec<(u32, CString)>> = Lazy::new(|| {
-    ResultCode::ALL
-        .iter()
-        .map(|code| {
-            let text = CString::new(code.description()).unwrap_or_default();
-            (code.as_u32(), text)
-        })
-        .collect()
-});
+result_code_table!(define_result_constants);
 
 /// A static, one-line description of any `acs_result` value (unknown values
 /// included). The string is static: do not free it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn acs_result_str(result: acs_result) -> *const c_char {
-    ffi_boundary! { default = c"unknown result code".as_ptr();
-        DESCRIPTIONS
-            .iter()
-            .find(|(value, _)| *value == result)
-            .map_or(c"unknown result code".as_ptr(), |(_, text)| text.as_ptr())
-    }
+    ResultCode::from_u32(result)
+        .map_or(c"unknown result code", ResultCode::c_description)
+        .as_ptr()
 }
 
 /// Why a C API function failed: a NULL where C had to pass a pointer (which
@@ -381,29 +338,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constants_match_codes() {
-        let constants = [
-            ACS_RESULT_OK,
-            ACS_RESULT_NULL_PARAMETER,
-            ACS_RESULT_INVALID_ARGUMENT,
-            ACS_RESULT_INSECURE_ENDPOINT,
-            ACS_RESULT_UNAUTHORIZED,
-            ACS_RESULT_FORBIDDEN,
-            ACS_RESULT_NOT_FOUND,
-            ACS_RESULT_BAD_REQUEST,
-            ACS_RESULT_THROTTLED,
-            ACS_RESULT_SERVICE_ERROR,
-            ACS_RESULT_CONNECT,
-            ACS_RESULT_TIMEOUT,
-            ACS_RESULT_IO,
-            ACS_RESULT_PROTOCOL,
-            ACS_RESULT_TOKEN,
-            ACS_RESULT_CANCELLED,
-            ACS_RESULT_PANIC,
-            ACS_RESULT_INTERNAL,
-        ];
-        let codes: Vec<u32> = ResultCode::ALL.iter().map(|c| c.as_u32()).collect();
-        assert_eq!(constants.to_vec(), codes);
+    fn result_str_describes_every_code_and_unknown_values() {
+        let text = |code| unsafe { std::ffi::CStr::from_ptr(acs_result_str(code)) }.to_str();
+        for &code in ResultCode::ALL {
+            assert_eq!(text(code.as_u32()), Ok(code.description()));
+        }
+        assert_eq!(ACS_RESULT_THROTTLED, 14);
+        assert_eq!(text(ACS_RESULT_CANCELLED), Ok("the call was cancelled"));
+        for unknown in [4, 9, 26, 89, 92, u32::MAX] {
+            assert_eq!(text(unknown), Ok("unknown result code"));
+        }
     }
 
     #[test]
