@@ -163,6 +163,7 @@ typedef enum acs_log_level {
  */
 #define ACS_RESULT_INTERNAL 91
 
+/* Defaults and limits of the client options. */
 
 /**
  * Per-try timeout, in milliseconds, when none is set.
@@ -180,7 +181,7 @@ typedef enum acs_log_level {
 #define ACS_DEFAULT_MAX_RETRIES 3
 
 /**
- * Largest number of retries `acs_client_options_set_max_retries` accepts.
+ * Largest number of retries acs_client_options_set_max_retries accepts.
  */
 #define ACS_MAX_RETRIES 10
 
@@ -195,7 +196,7 @@ typedef enum acs_log_level {
 #define ACS_DEFAULT_MAX_RETRY_DELAY_MS 60000
 
 /**
- * Longest application id, in bytes, `acs_client_options_set_application_id` accepts.
+ * Longest application id, in bytes, acs_client_options_set_application_id accepts.
  */
 #define ACS_MAX_APPLICATION_ID_LEN 24
 
@@ -205,9 +206,10 @@ typedef enum acs_log_level {
 #define ACS_DEFAULT_MAX_CONNECTIONS_PER_ORIGIN 100
 
 /**
- * Largest bound `acs_client_options_set_max_connections_per_origin` accepts.
+ * Largest bound acs_client_options_set_max_connections_per_origin accepts.
  */
 #define ACS_MAX_CONNECTIONS_PER_ORIGIN 65536
+
 
 /**
  * One asynchronous call. Thread-safe. `acs_send_*_async` hands one out

@@ -271,6 +271,25 @@ impl Error {
     }
 }
 
+/// Collapses line breaks and other control characters into single spaces.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    let blank = |c: char| c.is_control() || c.is_whitespace();
+    for c in text.trim_matches(blank).chars() {
+        if c.is_control() || c.is_whitespace() {
+            if !space {
+                out.push(' ');
+                space = true;
+            }
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
 /// Shorthand for the core's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -320,5 +339,12 @@ mod tests {
         assert_eq!(e.retry_after(), None);
         assert!(!e.may_have_been_delivered());
         assert_eq!(e.to_string(), "thread_id is empty");
+    }
+
+    #[test]
+    fn one_line_collapses_breaks() {
+        assert_eq!(one_line(" a\r\n\tb  c \n"), "a b c");
+        // Control characters that are not whitespace (DEL, NUL) are trimmed too.
+        assert_eq!(one_line("\u{7f}\u{7f}T\u{7f}w\0"), "T w");
     }
 }

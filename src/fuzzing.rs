@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::{encode_segment, ChatClient, ClientOptions};
 use crate::error::Result;
-use crate::pipeline::Operation;
+use crate::model::Operation;
 
 pub use crate::credential::jwt_expiry;
 
@@ -29,7 +29,7 @@ pub fn retry_after(headers: &[(&[u8], &[u8])], now: SystemTime) -> Option<Durati
             map.append(name, value);
         }
     }
-    crate::pipeline::retry_after(&map, now)
+    crate::http::retry::retry_after(&map, now)
 }
 
 /// The thread id percent-encoded as one path segment.

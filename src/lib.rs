@@ -53,23 +53,17 @@
 // The safe core. These modules are private (their public items are
 // re-exported below) and skipped by cbindgen: only `ffi` makes the C API.
 /// cbindgen:ignore
-mod call;
-/// cbindgen:ignore
 mod client;
 /// cbindgen:ignore
 mod credential;
 /// cbindgen:ignore
 mod error;
 /// cbindgen:ignore
+mod http;
+/// cbindgen:ignore
 mod log;
 /// cbindgen:ignore
 mod model;
-/// cbindgen:ignore
-mod pipeline;
-/// cbindgen:ignore
-mod runtime;
-/// cbindgen:ignore
-mod transport;
 
 pub mod ffi;
 
@@ -90,6 +84,6 @@ pub use credential::{
     PROACTIVE_WINDOW,
 };
 pub use error::{Error, FailureDetails, ResultCode};
+pub use http::transport::MAX_RESPONSE_BODY;
 pub use log::{set_logger, LogCallback, LogLevel};
 pub use model::{MessageOptions, MessageType};
-pub use transport::MAX_RESPONSE_BODY;

@@ -149,7 +149,7 @@ pub(crate) fn write(level: LogLevel, args: fmt::Arguments<'_>) {
         }
         logger.sink.clone()
     };
-    let line = crate::model::one_line(&args.to_string());
+    let line = crate::error::one_line(&args.to_string());
     match sink {
         Sink::Stderr => {
             // A closed or full stderr must never fail the call that logs.

@@ -4,7 +4,7 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{one_line, Error, Result};
 
 /// The type of a chat message. The service accepts only these two for sending.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -213,23 +213,29 @@ pub(crate) fn parse_error_body(body: &[u8]) -> Option<ServiceErrorBody> {
     (!parsed.code.is_empty() || !parsed.message.is_empty()).then_some(parsed)
 }
 
-/// Collapses line breaks and other control characters into single spaces.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    let blank = |c: char| c.is_control() || c.is_whitespace();
-    for c in text.trim_matches(blank).chars() {
-        if c.is_control() || c.is_whitespace() {
-            if !space {
-                out.push(' ');
-                space = true;
-            }
-        } else {
-            out.push(c);
-            space = false;
+/// The three chat operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    SendMessage,
+    Typing,
+    ReadReceipt,
+}
+
+impl Operation {
+    /// The path segment after the thread id.
+    pub(crate) fn path_segment(self) -> &'static str {
+        match self {
+            Operation::SendMessage => "messages",
+            Operation::Typing => "typing",
+            Operation::ReadReceipt => "readReceipts",
         }
     }
-    out
+
+    /// Whether timeouts and broken connections are retried. Not for
+    /// send-message: no idempotency key exists, a retry could post twice.
+    pub(crate) fn retries_after_delivery(self) -> bool {
+        !matches!(self, Operation::SendMessage)
+    }
 }
 
 #[cfg(test)]
@@ -354,12 +360,5 @@ mod tests {
                 message: String::new()
             })
         );
-    }
-
-    #[test]
-    fn one_line_collapses_breaks() {
-        assert_eq!(one_line(" a\r\n\tb  c \n"), "a b c");
-        // Control characters that are not whitespace (DEL, NUL) are trimmed too.
-        assert_eq!(one_line("\u{7f}\u{7f}T\u{7f}w\0"), "T w");
     }
 }

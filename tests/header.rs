@@ -6,39 +6,12 @@
 use std::ffi::CStr;
 use std::path::Path;
 
-/// The version macros and the result codes, which the library makes from
-/// Cargo.toml and from its result-code table (cbindgen sees neither).
-fn generated_macros() -> String {
-    let mut out =
-        String::from("\n/* The version of this header; acs_version() returns the library's. */\n");
-    out += &format!(
-        "#define ACS_CHAT_VERSION \"{}\"\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    for (part, value) in [
-        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
-        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
-        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
-    ] {
-        out += &format!("#define ACS_CHAT_VERSION_{part} {value}\n");
-    }
-    out += "\n/* Result codes (acs_result). Values are never renumbered. */\n";
-    for &code in acs_chat::ResultCode::ALL {
-        out += "\n/**\n";
-        for line in code.documentation().lines() {
-            out += &format!(" *{line}\n");
-        }
-        out += &format!(" */\n#define {} {}\n", code.name(), code.as_u32());
-    }
-    out
-}
-
 fn generate() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut config =
         cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let after = config.after_includes.take().unwrap_or_default();
-    config.after_includes = Some(after + &generated_macros());
+    config.after_includes = Some(after + &acs_chat::ffi::constants::header_macros());
     let bindings = cbindgen::Builder::new()
         .with_crate(root)
         .with_config(config)

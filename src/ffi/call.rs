@@ -9,12 +9,12 @@ use super::errors::{acs_result, copy_text, ErrorDetails, FfiError, ACS_RESULT_OK
 use super::message_options::acs_message_options;
 use super::strings::to_c_string;
 use super::{free_arc, Castable, Out, OwnershipArc, OwnershipRef};
-use crate::call::CallControl;
 use crate::client::{Request, Sent};
 use crate::error::{Error, Result};
+use crate::http::call::CallControl;
+use crate::http::runtime;
 use crate::log::{log_at, LogLevel};
 use crate::model::MessageOptions;
-use crate::runtime;
 
 /// One asynchronous call. Thread-safe. `acs_send_*_async` hands one out
 /// when asked (`call_out`); `acs_call_cancel` cancels the call, and
@@ -349,9 +349,8 @@ pub unsafe extern "C" fn acs_completion_error_message(
     len: usize,
 ) -> usize {
     ffi_boundary! { default = 0;
-        let text = nullable!(ref c).map_or("", |c| c.details.message.as_str());
         // SAFETY: per this function's contract.
-        unsafe { copy_text(text, buf, len) }
+        unsafe { copy_detail(c, buf, len, |d| &d.message) }
     }
 }
 
@@ -368,9 +367,8 @@ pub unsafe extern "C" fn acs_completion_error_code(
     len: usize,
 ) -> usize {
     ffi_boundary! { default = 0;
-        let text = nullable!(ref c).map_or("", |c| c.details.code.as_str());
         // SAFETY: per this function's contract.
-        unsafe { copy_text(text, buf, len) }
+        unsafe { copy_detail(c, buf, len, |d| &d.code) }
     }
 }
 
@@ -388,9 +386,8 @@ pub unsafe extern "C" fn acs_completion_request_id(
     len: usize,
 ) -> usize {
     ffi_boundary! { default = 0;
-        let text = nullable!(ref c).map_or("", |c| c.details.request_id.as_str());
         // SAFETY: per this function's contract.
-        unsafe { copy_text(text, buf, len) }
+        unsafe { copy_detail(c, buf, len, |d| &d.request_id) }
     }
 }
 
@@ -418,6 +415,23 @@ pub unsafe extern "C" fn acs_completion_may_have_been_delivered(c: *const acs_co
     ffi_boundary! { default = false;
         nullable!(ref c).is_some_and(|c| c.details.may_have_been_delivered)
     }
+}
+
+/// Copies one text of a completion's details as `copy_text` does; `""` for
+/// a NULL completion.
+///
+/// # Safety
+///
+/// `c` as for `acs_completion_error_message`, `buf` and `len` as for `copy_text`.
+unsafe fn copy_detail(
+    c: *const acs_completion,
+    buf: *mut c_char,
+    len: usize,
+    text: fn(&ErrorDetails) -> &str,
+) -> usize {
+    let text = nullable!(ref c).map_or("", |c| text(&c.details));
+    // SAFETY: per this function's contract.
+    unsafe { copy_text(text, buf, len) }
 }
 
 /// Stops every callback into the caller's code for the rest of the process

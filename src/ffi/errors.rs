@@ -68,7 +68,7 @@ pub(crate) struct ErrorDetails {
 impl ErrorDetails {
     pub(crate) fn of(error: &Error) -> ErrorDetails {
         ErrorDetails {
-            message: crate::model::one_line(&error.to_string()),
+            message: crate::error::one_line(&error.to_string()),
             http_status: error.http_status(),
             code: error.service_code().to_owned(),
             request_id: error.request_id().to_owned(),
@@ -205,7 +205,7 @@ pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> acs_result {
     let result = match outcome {
         Ok(result) => result,
         Err(payload) => {
-            let error = Error::Panic(crate::model::one_line(&panic_text(payload.as_ref())));
+            let error = Error::Panic(crate::error::one_line(&panic_text(payload.as_ref())));
             // Dropping a payload can itself panic; never let that reach C.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             Err(error.into())

@@ -66,7 +66,7 @@ impl CLogger {
         let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
         // SAFETY: callback and user_data were supplied together through the
         // C API. Once the process is exiting, lines are dropped.
-        crate::runtime::call_user_code(|| unsafe {
+        crate::http::runtime::call_user_code(|| unsafe {
             (self.callback)(self.user_data, c_log_level(level), line.as_ptr())
         });
     }

@@ -107,9 +107,10 @@ impl TokenRefresher for CRefresher {
         let mut sink = TokenSink::default();
         let sink_ptr = (&mut sink as *mut TokenSink).cast::<acs_token_sink>();
         // SAFETY: `CRefresher::new`'s contract; the sink outlives the call.
-        let rc =
-            crate::runtime::call_user_code(|| unsafe { (self.callback)(self.user_data, sink_ptr) })
-                .ok_or("the process is exiting; the token refresher is no longer called")?;
+        let rc = crate::http::runtime::call_user_code(|| unsafe {
+            (self.callback)(self.user_data, sink_ptr)
+        })
+        .ok_or("the process is exiting; the token refresher is no longer called")?;
         if rc != ACS_RESULT_OK {
             let name = ResultCode::from_u32(rc).map_or("an unknown result", ResultCode::name);
             return Err(format!("the refresher returned {rc} ({name})").into());
@@ -129,7 +130,7 @@ impl Drop for CRefresher {
             // holder is dropped. Once the process is exiting it is not called
             // (the user data is left).
             let user_data = self.user_data;
-            crate::runtime::call_user_code(|| unsafe { free(user_data) });
+            crate::http::runtime::call_user_code(|| unsafe { free(user_data) });
         }
     }
 }

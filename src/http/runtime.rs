@@ -1,5 +1,5 @@
-//! The process's I/O runtime, its connection pools, and what keeps them
-//! sound across `fork()` and process exit.
+//! The process's runtimes, and what keeps them (and the connection pools of
+//! [`super::pool`]) sound across `fork()` and process exit.
 //!
 //! Two tokio runtimes per process, each with its own connection pools:
 //!
@@ -31,18 +31,16 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::mem::ManuallyDrop;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use crate::http::pool::{Pool, PoolSettings};
 
+use crate::error::one_line;
 use crate::error::{Error, Result};
-use crate::model::one_line;
 
 /// Default number of I/O threads.
 const DEFAULT_IO_THREADS: usize = 2;
@@ -89,15 +87,25 @@ pub(crate) enum Driver {
 
 /// One generation's runtimes and connection pools.
 pub(crate) struct IoRuntime {
-    generation: u64,
+    pub(super) generation: u64,
     runtime: tokio::runtime::Runtime,
     local: tokio::runtime::Runtime,
-    pools: Mutex<HashMap<(PoolSettings, Driver), Weak<Pool>>>,
+    /// Connection pools by settings and runtime (see [`super::pool`]).
+    pub(super) pools: Mutex<HashMap<(PoolSettings, Driver), Weak<Pool>>>,
 }
 
 impl IoRuntime {
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
         self.runtime.handle()
+    }
+
+    /// Enters `driver`'s runtime on this thread, so that what is built
+    /// meanwhile (an HTTP client's pool) belongs to it.
+    pub(super) fn enter(&self, driver: Driver) -> tokio::runtime::EnterGuard<'_> {
+        match driver {
+            Driver::Caller => self.local.enter(),
+            Driver::IoThreads => self.runtime.enter(),
+        }
     }
 }
 
@@ -130,6 +138,12 @@ fn create(generation: u64) -> Result<&'static IoRuntime> {
                 return Ok(rt);
             }
         }
+        let not_started = |e: std::io::Error| {
+            Error::Internal(format!(
+                "the I/O runtime could not be started: {}",
+                one_line(&e.to_string())
+            ))
+        };
         let threads = std::env::var("ACS_CHAT_IO_THREADS")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -140,21 +154,11 @@ fn create(generation: u64) -> Result<&'static IoRuntime> {
             .thread_name("acs-chat-io")
             .enable_all()
             .build()
-            .map_err(|e| {
-                Error::Internal(format!(
-                    "the I/O runtime could not be started: {}",
-                    one_line(&e.to_string())
-                ))
-            })?;
+            .map_err(not_started)?;
         let local = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| {
-                Error::Internal(format!(
-                    "the I/O runtime could not be started: {}",
-                    one_line(&e.to_string())
-                ))
-            })?;
+            .map_err(not_started)?;
         let rt: &'static IoRuntime = Box::leak(Box::new(IoRuntime {
             generation,
             runtime,
@@ -359,117 +363,6 @@ fn park_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// The settings that decide whether two clients can share a connection pool.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct PoolSettings {
-    /// Extra root certificates: the file's path and its contents when read.
-    pub ca_file: Option<(PathBuf, Vec<u8>)>,
-    /// TCP + TLS connect timeout.
-    pub connect_timeout: Duration,
-    /// Requests in flight to one origin over HTTP/1.1 (one connection each).
-    pub max_connections_per_origin: u32,
-}
-
-/// A shared HTTP client (its connection pool) and its per-origin limits.
-/// Released when the last client using it goes.
-pub(crate) struct Pool {
-    generation: u64,
-    http: ManuallyDrop<reqwest::Client>,
-    max_per_origin: u32,
-    origins: Mutex<HashMap<String, Weak<OriginLimit>>>,
-}
-
-impl Pool {
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    /// The limiter of one origin (`scheme://host:port`).
-    pub(crate) fn origin(&self, origin: &str) -> Arc<OriginLimit> {
-        let mut origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(limit) = origins.get(origin).and_then(Weak::upgrade) {
-            return limit;
-        }
-        origins.retain(|_, weak| weak.strong_count() > 0);
-        let limit = Arc::new(OriginLimit {
-            permits: Semaphore::new(self.max_per_origin as usize),
-            multiplexed: AtomicBool::new(false),
-        });
-        origins.insert(origin.to_owned(), Arc::downgrade(&limit));
-        limit
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        if self.generation == generation() {
-            // SAFETY: dropped once, here.
-            unsafe { ManuallyDrop::drop(&mut self.http) }
-        }
-        // Otherwise the client belongs to the parent of a fork: its
-        // connections and tasks live on the parent's runtime; leave them.
-    }
-}
-
-/// Bounds the requests in flight to one origin over HTTP/1.1, where each
-/// needs a connection of its own; calls beyond it wait in line. Once the
-/// origin is seen to speak HTTP/2 (one connection multiplexes every call),
-/// the bound no longer applies.
-pub(crate) struct OriginLimit {
-    permits: Semaphore,
-    multiplexed: AtomicBool,
-}
-
-impl OriginLimit {
-    /// Waits for a place; `None` when the origin multiplexes.
-    pub(crate) async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        if self.multiplexed.load(Ordering::Relaxed) {
-            return None;
-        }
-        if let Ok(permit) = self.permits.try_acquire() {
-            return Some(permit);
-        }
-        self.permits.acquire().await.ok()
-    }
-
-    /// Records the HTTP version an answer came with.
-    pub(crate) fn observe(&self, version: reqwest::Version) {
-        if version == reqwest::Version::HTTP_2
-            && self
-                .multiplexed
-                .compare_exchange(false, true, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            // Wake every queued call: they no longer need a place.
-            self.permits.add_permits(Semaphore::MAX_PERMITS / 2);
-        }
-    }
-}
-
-/// The pool for `settings` on `driver`'s runtime in this generation, created
-/// on first use.
-pub(crate) fn pool(settings: &PoolSettings, driver: Driver) -> Result<Arc<Pool>> {
-    let rt = current()?;
-    let mut pools = rt.pools.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (settings.clone(), driver);
-    if let Some(pool) = pools.get(&key).and_then(Weak::upgrade) {
-        return Ok(pool);
-    }
-    pools.retain(|_, weak| weak.strong_count() > 0);
-    let _entered = match driver {
-        Driver::Caller => rt.local.enter(),
-        Driver::IoThreads => rt.runtime.enter(),
-    };
-    let pool = Arc::new(Pool {
-        generation: rt.generation,
-        http: ManuallyDrop::new(crate::transport::build_client(settings, driver)?),
-        max_per_origin: settings.max_connections_per_origin,
-        origins: Mutex::new(HashMap::new()),
-    });
-    pools.insert(key, Arc::downgrade(&pool));
-    Ok(pool)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,33 +389,6 @@ mod tests {
         assert!(refused);
         assert!(!in_callback());
         assert!(block_on(Driver::Caller, async { 1 }).is_ok());
-    }
-
-    #[test]
-    fn pools_are_shared_and_go_with_their_last_user() {
-        let settings = PoolSettings {
-            ca_file: None,
-            connect_timeout: Duration::from_millis(54_321),
-            max_connections_per_origin: 3,
-        };
-        let live = || {
-            let rt = current().unwrap();
-            let pools = rt.pools.lock().unwrap();
-            pools
-                .get(&(settings.clone(), Driver::IoThreads))
-                .and_then(Weak::upgrade)
-                .is_some()
-        };
-        let a = pool(&settings, Driver::IoThreads).unwrap();
-        let b = pool(&settings, Driver::IoThreads).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
-        let origin = a.origin("http://127.0.0.1:1");
-        assert!(Arc::ptr_eq(&origin, &b.origin("http://127.0.0.1:1")));
-        assert_eq!(origin.permits.available_permits(), 3);
-        drop(a);
-        assert!(live());
-        drop(b);
-        assert!(!live());
     }
 
     #[test]

@@ -17,196 +17,26 @@
 //! token is not refreshed again within [`MIN_REFRESH_INTERVAL`] of the last
 //! refresh.
 
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod asynchronous;
+mod refresh;
+mod token;
 
-use base64::Engine;
-use reqwest::header::HeaderValue;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Instant, SystemTime};
+
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::log::{log_at, LogLevel};
 
-/// Remaining lifetime under which a token is refreshed before a call.
-pub const ON_DEMAND_WINDOW: Duration = Duration::from_secs(2 * 60);
-/// Remaining lifetime under which a token is refreshed early, when proactive
-/// refresh is on.
-pub const PROACTIVE_WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Minimum time between two refreshes while the current token is still valid.
-pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
-
-/// Error type a refresher reports.
-pub type RefreshError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Supplies a new access token when the current one nears its expiry or is
-/// rejected. Called on the thread making a call, one refresh at a time per
-/// client.
-pub trait TokenRefresher: Send + Sync {
-    /// Returns a fresh token (a JWT) or an error.
-    fn refresh(&self) -> std::result::Result<String, RefreshError>;
-}
-
-impl<F> TokenRefresher for F
-where
-    F: Fn() -> std::result::Result<String, RefreshError> + Send + Sync,
-{
-    fn refresh(&self) -> std::result::Result<String, RefreshError> {
-        self()
-    }
-}
-
-/// Reads the `exp` claim (epoch seconds) of a JWT without checking its signature.
-pub fn jwt_expiry(token: &str) -> Result<SystemTime> {
-    let not_jwt = |why: &str| Error::Token(format!("the token is not a JWT: {why}"));
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return Err(not_jwt("expected three dot-separated parts"));
-    }
-    let base64url = |part: &str| {
-        part.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
-    };
-    if parts[0].is_empty() || parts[1].is_empty() || !parts.iter().all(|p| base64url(p)) {
-        return Err(not_jwt("a part is not base64url"));
-    }
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[1].trim_end_matches('='))
-        .map_err(|_| not_jwt("the payload is not base64url"))?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|_| not_jwt("the payload is not JSON"))?;
-    let exp = claims
-        .get("exp")
-        .and_then(serde_json::Value::as_f64)
-        .ok_or_else(|| not_jwt("the payload has no numeric exp claim"))?;
-    if !exp.is_finite() || !(0.0..=1e11).contains(&exp) {
-        return Err(not_jwt("the exp claim is out of range"));
-    }
-    Ok(UNIX_EPOCH + Duration::from_secs_f64(exp))
-}
-
-/// A validated token, kept once: as its precomputed `Authorization` header
-/// value (`Bearer <token>`).
-pub(crate) struct AccessToken {
-    header: HeaderValue,
-    expires_on: SystemTime,
-    refresh_after: SystemTime,
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("token", &"REDACTED")
-            .field("expires_on", &self.expires_on)
-            .finish()
-    }
-}
-
-impl AccessToken {
-    /// Validates `token` as a JWT and prepares its header value.
-    pub(crate) fn parse(token: &str, now: SystemTime) -> Result<AccessToken> {
-        let expires_on = jwt_expiry(token)?;
-        // Exactly sized, so the header value keeps no spare capacity. The
-        // string moves into the header value without a copy (and cannot fail:
-        // `jwt_expiry` admits only base64url and dots), so no copy of the
-        // token is left to wipe; the header value itself, shared with the
-        // HTTP stack, cannot be wiped (README, Security).
-        let mut bearer = String::with_capacity("Bearer ".len() + token.len());
-        bearer.push_str("Bearer ");
-        bearer.push_str(token);
-        let mut header = HeaderValue::try_from(bearer)
-            .map_err(|_| Error::Token("the token is not a JWT: invalid characters".into()))?;
-        header.set_sensitive(true);
-        let remaining = expires_on.duration_since(now).unwrap_or_default();
-        let refresh_after = if remaining > PROACTIVE_WINDOW {
-            expires_on - PROACTIVE_WINDOW
-        } else {
-            now + remaining / 2
-        };
-        Ok(AccessToken {
-            header,
-            expires_on,
-            refresh_after,
-        })
-    }
-
-    /// The `Authorization` header value (marked sensitive).
-    pub(crate) fn header(&self) -> &HeaderValue {
-        &self.header
-    }
-
-    fn is_expired(&self, now: SystemTime) -> bool {
-        self.expires_on <= now
-    }
-
-    /// The token itself.
-    fn secret(&self) -> &str {
-        // Built from "Bearer " + a str, so always valid UTF-8.
-        std::str::from_utf8(self.header.as_bytes())
-            .unwrap_or_default()
-            .trim_start_matches("Bearer ")
-    }
-
-    /// `text` with every occurrence of the token replaced by `REDACTED`.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let secret = self.secret();
-        if secret.is_empty() || !text.contains(secret) {
-            text.to_owned()
-        } else {
-            text.replace(secret, "REDACTED")
-        }
-    }
-}
-
-/// Why a token should be refreshed before a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RefreshNeed {
-    /// Not needed.
-    None,
-    /// Inside the proactive window: refresh, but keep the token on failure.
-    Proactive,
-    /// Inside the on-demand window: the call fails if the refresh fails.
-    OnDemand,
-}
-
-/// Decides whether `token` needs a refresh at `now`. Pure, for testing.
-pub(crate) fn refresh_need(
-    token: &AccessToken,
-    now: SystemTime,
-    proactive: bool,
-    since_last_refresh: Option<Duration>,
-) -> RefreshNeed {
-    let remaining = token.expires_on.duration_since(now).unwrap_or_default();
-    let need = if remaining < ON_DEMAND_WINDOW {
-        RefreshNeed::OnDemand
-    } else if proactive && now >= token.refresh_after {
-        RefreshNeed::Proactive
-    } else {
-        RefreshNeed::None
-    };
-    let recently = since_last_refresh.is_some_and(|d| d < MIN_REFRESH_INTERVAL);
-    if need != RefreshNeed::None && recently && !token.is_expired(now) {
-        RefreshNeed::None
-    } else {
-        need
-    }
-}
-
-/// Per-call refresh bookkeeping: a call refreshes at most once before sending.
-#[derive(Debug, Default)]
-pub(crate) struct CallRefreshState {
-    refreshed: bool,
-    refreshed_after_unauthorized: bool,
-}
-
-impl CallRefreshState {
-    /// Records that the call moved past a 401 on another call's new token.
-    pub(crate) fn mark_refreshed_after_unauthorized(&mut self) {
-        self.refreshed_after_unauthorized = true;
-        self.refreshed = true;
-    }
-}
+pub(crate) use refresh::CallRefreshState;
+use refresh::{refresh_need, RefreshNeed};
+pub use refresh::{
+    RefreshError, TokenRefresher, MIN_REFRESH_INTERVAL, ON_DEMAND_WINDOW, PROACTIVE_WINDOW,
+};
+pub use token::jwt_expiry;
+pub(crate) use token::AccessToken;
 
 #[derive(Default)]
 struct RefreshState {
@@ -269,11 +99,6 @@ impl Credential {
         self.refreshes.load(Ordering::Acquire)
     }
 
-    /// Where asynchronous calls wait for a refresh.
-    pub(crate) fn async_gate(&self) -> &tokio::sync::Mutex<()> {
-        &self.async_gate
-    }
-
     /// The token in use now.
     pub(crate) fn current(&self) -> Arc<AccessToken> {
         self.current
@@ -323,24 +148,19 @@ impl Credential {
         let Some(refresher) = &self.refresher else {
             return Ok(observed);
         };
-        let now = SystemTime::now();
-        let mut state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
-        let latest = self.current();
-        if !Arc::ptr_eq(&latest, &observed) && !latest.is_expired(now) {
+        let (mut state, latest) = match self.lock_unless_replaced(&observed) {
+            Ok(locked) => locked,
             // Another thread refreshed while this one waited: reuse its token.
-            return Ok(latest);
-        }
+            Err(replacement) => return Ok(replacement),
+        };
+        let now = SystemTime::now();
         let since = state.last_refresh.map(|t| t.elapsed());
         let need = refresh_need(&latest, now, self.proactive, since);
         if need == RefreshNeed::None {
             return Ok(latest);
         }
         call.refreshed = true;
-        let outcome = match shared_failure(&state, before, self.refreshes.load(Ordering::Acquire)) {
-            Some(e) => Err(e),
-            None => self.run_refresher(refresher.as_ref(), &mut state),
-        };
-        match outcome {
+        match self.refresh_locked(refresher.as_ref(), &mut state, before) {
             Ok(token) => Ok(token),
             Err(e) if need == RefreshNeed::Proactive => {
                 log_at!(
@@ -376,16 +196,42 @@ impl Credential {
         };
         call.refreshed_after_unauthorized = true;
         call.refreshed = true;
-        let before = self.refreshes.load(Ordering::Acquire);
-        let mut state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
-        let latest = self.current();
-        if !Arc::ptr_eq(&latest, rejected) && !latest.is_expired(SystemTime::now()) {
-            return Ok(latest);
+        let before = self.refreshes();
+        match self.lock_unless_replaced(rejected) {
+            Ok((mut state, _)) => self.refresh_locked(refresher.as_ref(), &mut state, before),
+            Err(replacement) => Ok(replacement),
         }
-        if let Some(e) = shared_failure(&state, before, self.refreshes.load(Ordering::Acquire)) {
+    }
+
+    /// Waits for the refresh lock. `Err` holds the token another thread
+    /// installed in place of `observed` meanwhile, when it is still valid;
+    /// otherwise the lock and the token in use now.
+    fn lock_unless_replaced(
+        &self,
+        observed: &Arc<AccessToken>,
+    ) -> std::result::Result<(MutexGuard<'_, RefreshState>, Arc<AccessToken>), Arc<AccessToken>>
+    {
+        let state = self.single_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let latest = self.current();
+        if !Arc::ptr_eq(&latest, observed) && !latest.is_expired(SystemTime::now()) {
+            return Err(latest);
+        }
+        Ok((state, latest))
+    }
+
+    /// Runs the refresher with the lock held, unless a refresh finished while
+    /// this thread waited for the lock (`before` is the count read before
+    /// waiting) and failed: that failure is shared rather than retried.
+    fn refresh_locked(
+        &self,
+        refresher: &dyn TokenRefresher,
+        state: &mut RefreshState,
+        before: u64,
+    ) -> Result<Arc<AccessToken>> {
+        if let Some(e) = shared_failure(state, before, self.refreshes()) {
             return Err(e);
         }
-        self.run_refresher(refresher.as_ref(), &mut state)
+        self.run_refresher(refresher, state)
     }
 
     /// Runs the refresher, records its outcome for threads that waited on
@@ -449,6 +295,8 @@ fn shared_failure(state: &RefreshState, before: u64, after: u64) -> Option<Error
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use base64::Engine;
+    use std::time::{Duration, UNIX_EPOCH};
 
     /// An unsigned JWT expiring at `exp` (epoch seconds).
     pub(crate) fn jwt(exp: f64) -> String {
@@ -460,94 +308,8 @@ pub(crate) mod tests {
         )
     }
 
-    fn epoch(d: SystemTime) -> f64 {
+    pub(crate) fn epoch(d: SystemTime) -> f64 {
         d.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
-    }
-
-    #[test]
-    fn reads_exp() {
-        let exp = jwt_expiry(&jwt(1_900_000_000.0)).unwrap();
-        assert_eq!(exp, UNIX_EPOCH + Duration::from_secs(1_900_000_000));
-        let signed = format!("{}sig-_nature", jwt(1_900_000_000.0));
-        assert!(jwt_expiry(&signed).is_ok());
-    }
-
-    #[test]
-    fn rejects_non_jwts() {
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let cases = [
-            String::new(),
-            "abc".into(),
-            "a.b".into(),
-            "a.b.c.d".into(),
-            ".e30.".into(),
-            format!("e30.{}.", b64.encode("not json")),
-            format!("e30.{}.", b64.encode(r#"{"sub":"x"}"#)),
-            format!("e30.{}.", b64.encode(r#"{"exp":"soon"}"#)),
-            format!("e30.{}.", b64.encode(r#"[1]"#)),
-            "e30.e30 .x".into(),
-            "e30.e+/.x".into(),
-        ];
-        for case in cases {
-            let err = jwt_expiry(&case).unwrap_err();
-            assert!(matches!(err, Error::Token(_)), "{case}");
-        }
-    }
-
-    #[test]
-    fn header_is_bearer_and_sensitive() {
-        let token = jwt(1_900_000_000.0);
-        let t = AccessToken::parse(&token, SystemTime::now()).unwrap();
-        assert!(t.header().is_sensitive());
-        assert_eq!(t.header().to_str().unwrap(), format!("Bearer {token}"));
-        assert!(!format!("{t:?}").contains(&token));
-        assert_eq!(t.redact(&format!("x {token} y")), "x REDACTED y");
-    }
-
-    #[test]
-    fn windows() {
-        let now = SystemTime::now();
-        let at = |secs: f64| AccessToken::parse(&jwt(epoch(now) + secs), now).unwrap();
-        // Plenty of life: nothing to do either way.
-        assert_eq!(
-            refresh_need(&at(3600.0), now, true, None),
-            RefreshNeed::None
-        );
-        // Under two minutes: on demand.
-        assert_eq!(
-            refresh_need(&at(60.0), now, false, None),
-            RefreshNeed::OnDemand
-        );
-        assert_eq!(
-            refresh_need(&at(-5.0), now, false, None),
-            RefreshNeed::OnDemand
-        );
-        // Twenty minutes left: proactive from ten minutes before expiry.
-        let t = at(20.0 * 60.0);
-        assert_eq!(refresh_need(&t, now, true, None), RefreshNeed::None);
-        let later = now + Duration::from_secs(11 * 60);
-        assert_eq!(refresh_need(&t, later, true, None), RefreshNeed::Proactive);
-        assert_eq!(refresh_need(&t, later, false, None), RefreshNeed::None);
-        // Installed with six minutes left: proactive at half the remaining life.
-        let t = at(6.0 * 60.0);
-        assert_eq!(refresh_need(&t, now, true, None), RefreshNeed::None);
-        let half = now + Duration::from_secs(3 * 60 + 1);
-        assert_eq!(refresh_need(&t, half, true, None), RefreshNeed::Proactive);
-    }
-
-    #[test]
-    fn recent_refresh_suppresses_unless_expired() {
-        let now = SystemTime::now();
-        let nearly = AccessToken::parse(&jwt(epoch(now) + 30.0), now).unwrap();
-        let recent = Some(Duration::from_secs(1));
-        assert_eq!(refresh_need(&nearly, now, true, recent), RefreshNeed::None);
-        let old = Some(MIN_REFRESH_INTERVAL + Duration::from_secs(1));
-        assert_eq!(refresh_need(&nearly, now, true, old), RefreshNeed::OnDemand);
-        let expired = AccessToken::parse(&jwt(epoch(now) - 1.0), now).unwrap();
-        assert_eq!(
-            refresh_need(&expired, now, true, recent),
-            RefreshNeed::OnDemand
-        );
     }
 
     #[test]

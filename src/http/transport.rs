@@ -12,10 +12,11 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-use crate::call::CallControl;
+use crate::error::one_line;
 use crate::error::{Error, Result};
-use crate::model::one_line;
-use crate::runtime::{Driver, OriginLimit, PoolSettings, IDLE_READ_TIMEOUT};
+use crate::http::call::CallControl;
+use crate::http::pool::{OriginLimit, PoolSettings};
+use crate::http::runtime::{Driver, IDLE_READ_TIMEOUT};
 
 /// Largest response body read; a larger one is a protocol error.
 pub const MAX_RESPONSE_BODY: usize = 1024 * 1024;

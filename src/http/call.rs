@@ -10,7 +10,7 @@ use std::task::Poll;
 use reqwest::header::HeaderValue;
 use tokio::sync::Notify;
 
-use crate::runtime::Driver;
+use crate::http::runtime::Driver;
 
 /// Shared state of one call.
 pub(crate) struct CallControl {
@@ -128,7 +128,7 @@ mod tests {
         let control = CallControl::new_async();
         control.cancel();
         control.cancel();
-        let out = crate::runtime::block_on(
+        let out = crate::http::runtime::block_on(
             Driver::Caller,
             control.or_cancelled(std::future::pending::<()>()),
         );
@@ -136,7 +136,7 @@ mod tests {
 
         let control = std::sync::Arc::new(CallControl::new_async());
         let other = control.clone();
-        let out = crate::runtime::block_on(Driver::Caller, async move {
+        let out = crate::http::runtime::block_on(Driver::Caller, async move {
             let waiter = control.or_cancelled(std::future::pending::<()>());
             let canceller = async {
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(out.unwrap(), None);
 
         let control = CallControl::new_blocking(Driver::Caller);
-        let out = crate::runtime::block_on(Driver::Caller, control.or_cancelled(async { 5 }));
+        let out = crate::http::runtime::block_on(Driver::Caller, control.or_cancelled(async { 5 }));
         assert_eq!(out.unwrap(), Some(5));
     }
 
