@@ -16,8 +16,9 @@ use acs_chat::ffi::client::{acs_client, acs_client_free, acs_client_new, acs_sen
 use acs_chat::ffi::errors::*;
 use acs_chat::ffi::log::acs_set_log_callback;
 use acs_chat::{set_logger, LogLevel};
+use acs_chat_emulator::{Fault, Route};
+use common::c::last_message;
 use common::{start, thread_id};
-use serde_json::json;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 static LINES: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
@@ -28,14 +29,6 @@ unsafe extern "C" fn collect(user_data: *mut c_void, level: u32, message: *const
         .to_string_lossy()
         .into_owned();
     LINES.lock().unwrap().push((level, text));
-}
-
-fn last_message() -> String {
-    let mut buf = [0 as c_char; 512];
-    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]
@@ -57,9 +50,15 @@ fn log_callback_gets_attempts_without_the_token() {
         ACS_RESULT_OK
     );
     let thread = thread_id("log");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 503,
-                      "headers": {"retry-after-ms": "10"},
-                      "body": format!(r#"{{"error":{{"code":"X","message":"echo {token}"}}}}"#)}));
+    env.fault(
+        Fault::status(503)
+            .thread(&thread)
+            .route(Route::Typing)
+            .header("retry-after-ms", "10")
+            .body(&format!(
+                r#"{{"error":{{"code":"X","message":"echo {token}"}}}}"#
+            )),
+    );
     let t = CString::new(thread).unwrap();
     assert_eq!(
         unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },

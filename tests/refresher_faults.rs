@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_void, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,8 +20,9 @@ use acs_chat::ffi::errors::*;
 use acs_chat::ffi::options::*;
 use acs_chat::ffi::token::{acs_token_sink, acs_token_sink_set};
 use acs_chat::{ChatClient, ClientOptions, MessageOptions, RefreshError, ResultCode};
+use acs_chat_emulator::{Fault, Route};
+use common::c::last_message;
 use common::{start_unlimited, thread_id, Env};
-use serde_json::json;
 
 const THREADS: usize = 16;
 
@@ -108,7 +109,12 @@ fn expired_refresher_tokens_are_token_errors_without_a_loop() {
     let expired = env.token_for("u", -5);
     let (calls, refresher) = counting(Duration::ZERO, move || Ok(expired.clone()));
     let c = client_with(&env, &env.token(), refresher);
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 401, "count": 5}));
+    env.fault(
+        Fault::status(401)
+            .thread(&thread)
+            .route(Route::Typing)
+            .count(5),
+    );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Token, "{err}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -119,16 +125,9 @@ fn expired_refresher_tokens_are_token_errors_without_a_loop() {
 fn one_second_tokens_do_not_cause_a_hot_loop() {
     let env = start_unlimited();
     let thread = thread_id("refresh-1s");
-    let url = env.url.clone();
+    let control = env.control.clone();
     let (calls, refresher) = counting(Duration::ZERO, move || {
-        let (status, body) = common::http(
-            "GET",
-            &format!("{url}/_emulator/token?expires_in=1&user=short"),
-            None,
-        );
-        assert_eq!(status, 200);
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        Ok(v["token"].as_str().unwrap().to_owned())
+        Ok(common::token_for(&control, "short", 1))
     });
     let c = client_with(&env, &env.token_for("short", 1), refresher);
     let started = Instant::now();
@@ -174,7 +173,7 @@ fn slow_refresher_is_single_flight_across_16_threads() {
         assert!(started.elapsed() < Duration::from_secs(5));
         let events = env.events(&thread);
         assert_eq!(events.len(), THREADS);
-        assert!(events.iter().all(|e| e["user"] == "refreshed"));
+        assert!(events.iter().all(|e| e.user == "refreshed"));
     }
 
     // Sixteen 401s at once: one refresh serves every thread. The first token's
@@ -290,14 +289,6 @@ unsafe extern "C" fn c_refresh(user_data: *mut c_void, sink: *mut acs_token_sink
     }
 }
 
-fn last_message() -> String {
-    let mut buf = vec![0 as c_char; 1024];
-    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 #[test]
 fn c_refresher_misbehaving_at_the_boundary() {
     let env = start_unlimited();
@@ -365,7 +356,7 @@ fn c_refresher_misbehaving_at_the_boundary() {
         "{}",
         last_message()
     );
-    assert_eq!(env.events(&thread)[0]["user"], "c-refreshed");
+    assert_eq!(env.events(&thread)[0].user, "c-refreshed");
     unsafe { acs_client_free(client) };
     drop(state);
 }
