@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use acs_chat::{ChatClient, ClientOptions, MessageOptions, RefreshError, ResultCode};
 use acs_chat_emulator::{EventOp, Fault, Route};
-use common::{client, fast_options, start, start_unlimited, thread_id};
+use common::{
+    client, fast_options, setup, start, start_unlimited, start_unlimited_on, thread_id, Env,
+};
 
 fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -18,11 +20,19 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// The next message sent to `thread` is answered `201 {"id":"1"}` after `ms` ms.
+fn hold_back_message(env: &Env, thread: &str, ms: u64) {
+    env.fault(
+        Fault::status(201)
+            .on(thread, Route::Messages)
+            .body("{\"id\":\"1\"}")
+            .delay(Duration::from_millis(ms)),
+    );
+}
+
 #[test]
 fn async_twins_work_on_any_tokio_runtime() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("async");
+    let (env, c, thread) = setup("async");
     let current = current_thread_runtime();
     let id = current
         .block_on(c.send_message_async(&thread, "one", &MessageOptions::new()))
@@ -91,9 +101,7 @@ fn invalid_arguments_fail_before_anything_is_sent() {
 
 #[test]
 fn a_call_starts_without_being_polled_and_dropping_it_cancels() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("eager");
+    let (env, c, thread) = setup("eager");
     // Never polled: the call still runs.
     let future = c.send_typing_async(&thread, None);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -106,13 +114,7 @@ fn a_call_starts_without_being_polled_and_dropping_it_cancels() {
     // Dropped while the service holds the answer back: the call stops, the
     // connection is closed, and the emulator logs an unanswered request.
     let thread = thread_id("dropped");
-    env.fault(
-        Fault::status(201)
-            .thread(&thread)
-            .route(Route::Messages)
-            .body("{\"id\":\"1\"}")
-            .delay(Duration::from_millis(3000)),
-    );
+    hold_back_message(&env, &thread, 3000);
     let future = c.send_message_async(&thread, "x", &MessageOptions::new());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while env.requests(&thread).is_empty() {
@@ -132,8 +134,7 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
     // deadline the call would take seconds.
     env.fault(
         Fault::status(503)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .count(10)
             .header("Retry-After", "1")
             .delay(Duration::from_millis(150)),
@@ -154,13 +155,7 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
 
     // A request sent and unanswered when the deadline passes may have arrived.
     let thread = thread_id("deadline-sent");
-    env.fault(
-        Fault::status(201)
-            .thread(&thread)
-            .route(Route::Messages)
-            .body("{\"id\":\"1\"}")
-            .delay(Duration::from_millis(2000)),
-    );
+    hold_back_message(&env, &thread, 2000);
     let err = c
         .send_message(&thread, "x", &MessageOptions::new())
         .unwrap_err();
@@ -171,12 +166,10 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
 
 #[test]
 fn calls_beyond_the_origin_bound_wait_in_line() {
-    let env = start_unlimited();
-    let thread = thread_id("bounded");
+    let (env, thread) = start_unlimited_on("bounded");
     env.fault(
         Fault::new()
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .count(4)
             .delay(Duration::from_millis(100)),
     );

@@ -10,13 +10,11 @@ use acs_chat::{
     ChatClient, ClientOptions, Error, MessageOptions, MessageType, RefreshError, ResultCode,
 };
 use acs_chat_emulator::{EventOp, Fault, FaultAction, LoggedRequest, Route};
-use common::{client, fast_options, start, start_unlimited, thread_id, Env};
+use common::{client, fast_options, setup, start, start_unlimited, thread_id, Env};
 
 #[test]
 fn send_message_typing_and_receipt() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("basic");
+    let (env, c, thread) = setup("basic");
 
     let mut options = MessageOptions::new();
     options
@@ -123,7 +121,7 @@ fn empty_arguments_are_invalid() {
 }
 
 fn status_fault(env: &Env, thread: &str, op: Route, status: u16, count: u32) {
-    env.fault(Fault::status(status).thread(thread).route(op).count(count));
+    env.fault(Fault::status(status).on(thread, op).count(count));
 }
 
 #[test]
@@ -187,9 +185,7 @@ fn retries_then_gives_up() {
 
 #[test]
 fn retry_then_success_sends_once() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("recover");
+    let (env, c, thread) = setup("recover");
     status_fault(&env, &thread, Route::Messages, 503, 2);
     let id = c
         .send_message(&thread, "hi", &MessageOptions::new())
@@ -217,8 +213,7 @@ fn retry_after_is_honoured() {
     let thread = thread_id("ra-ms");
     env.fault(
         Fault::status(429)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .header("retry-after-ms", "300")
             .header("Retry-After", "9"),
     );
@@ -233,8 +228,7 @@ fn retry_after_is_honoured() {
     let thread = thread_id("ra-s");
     env.fault(
         Fault::status(503)
-            .thread(&thread)
-            .route(Route::ReadReceipts)
+            .on(&thread, Route::ReadReceipts)
             .header("Retry-After", "1"),
     );
     c.send_read_receipt(&thread, "1").unwrap();
@@ -251,8 +245,7 @@ fn retry_after_is_honoured() {
     let thread = thread_id("ra-cap");
     env.fault(
         Fault::status(503)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .header("Retry-After", "30"),
     );
     let started = Instant::now();
@@ -269,8 +262,7 @@ fn throttled_error_carries_details() {
     let thread = thread_id("throttle");
     env.fault(
         Fault::status(429)
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .header("Retry-After", "7")
             .header("MS-CV", "cv-123.0")
             .body(r#"{"error":{"code":"TooManyRequests","message":"Slow down."}}"#),
@@ -294,7 +286,9 @@ fn error_body_shapes() {
     let c = client(&env, &options);
 
     let thread = thread_id("pascal");
-    env.fault(Fault::status(403).thread(&thread).route(Route::Typing).body(r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#));
+    env.fault(Fault::status(403).on(&thread, Route::Typing).body(
+        r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#,
+    ));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Forbidden);
     assert_eq!(err.service_code(), "Forbidden");
@@ -303,8 +297,7 @@ fn error_body_shapes() {
     let thread = thread_id("html");
     env.fault(
         Fault::status(502)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .body("<html><body><h1>502 Bad Gateway</h1>\n</body></html>"),
     );
     let err = c.send_typing(&thread, None).unwrap_err();
@@ -313,12 +306,7 @@ fn error_body_shapes() {
     assert_eq!(err.to_string(), "HTTP 502 Bad Gateway");
 
     let thread = thread_id("empty");
-    env.fault(
-        Fault::status(401)
-            .thread(&thread)
-            .route(Route::Typing)
-            .body(""),
-    );
+    env.fault(Fault::status(401).on(&thread, Route::Typing).body(""));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Unauthorized);
     assert_eq!(err.to_string(), "HTTP 401 Unauthorized");
@@ -326,8 +314,7 @@ fn error_body_shapes() {
     let thread = thread_id("truncated");
     env.fault(
         Fault::status(400)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .body(r#"{"error":{"code":"BadRe"#),
     );
     let err = c.send_typing(&thread, None).unwrap_err();
@@ -350,8 +337,7 @@ fn send_message_is_not_retried_after_timeout_or_drop() {
     let thread = thread_id("timeout");
     env.fault(
         Fault::new()
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .delay(Duration::from_millis(1500)),
     );
     let err = c
@@ -369,7 +355,7 @@ fn send_message_is_not_retried_after_timeout_or_drop() {
         (FaultAction::DropBeforeBody, "dropBeforeBody"),
     ] {
         let thread = thread_id(name);
-        env.fault(Fault::action(action).thread(&thread).route(Route::Messages));
+        env.fault(Fault::action(action).on(&thread, Route::Messages));
         let err = c
             .send_message(&thread, "hi", &MessageOptions::new())
             .unwrap_err();
@@ -389,8 +375,7 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
     let thread = thread_id("t-timeout");
     env.fault(
         Fault::new()
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .delay(Duration::from_millis(1500)),
     );
     c.send_typing(&thread, None).unwrap();
@@ -399,8 +384,7 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
     let thread = thread_id("r-drop");
     env.fault(
         Fault::action(FaultAction::Drop)
-            .thread(&thread)
-            .route(Route::ReadReceipts)
+            .on(&thread, Route::ReadReceipts)
             .count(2),
     );
     c.send_read_receipt(&thread, "1").unwrap();
@@ -409,8 +393,7 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
     let thread = thread_id("t-drop-all");
     env.fault(
         Fault::action(FaultAction::Drop)
-            .thread(&thread)
-            .route(Route::Typing)
+            .on(&thread, Route::Typing)
             .count(10),
     );
     let err = c.send_typing(&thread, None).unwrap_err();
@@ -420,13 +403,10 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
 
 #[test]
 fn created_without_id_uses_location() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("loc");
+    let (env, c, thread) = setup("loc");
     env.fault(
         Fault::status(201)
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .header(
                 "Location",
                 &format!("{}/chat/threads/x/messages/17%2F5?api-version=1", env.url),
@@ -442,8 +422,7 @@ fn created_without_id_uses_location() {
     let thread = thread_id("loc-bad-body");
     env.fault(
         Fault::status(201)
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .header("Location", "/chat/threads/x/messages/99")
             .body("{\"id\":"),
     );
@@ -456,8 +435,7 @@ fn created_without_id_uses_location() {
     let thread = thread_id("noid");
     env.fault(
         Fault::status(201)
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .header("MS-CV", "cv-9")
             .body("{}"),
     );
@@ -474,23 +452,16 @@ fn created_without_id_uses_location() {
 
 #[test]
 fn redirect_is_protocol_and_not_followed() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("redirect");
+    let (env, c, thread) = setup("redirect");
     let target = thread_id("target");
-    env.fault(
-        Fault::status(307)
-            .thread(&thread)
-            .route(Route::Messages)
-            .header(
-                "Location",
-                &format!(
-                    "{}/chat/threads/{}/messages?api-version=2025-03-15",
-                    env.url,
-                    common::encode(&target)
-                ),
-            ),
-    );
+    env.fault(Fault::status(307).on(&thread, Route::Messages).header(
+        "Location",
+        &format!(
+            "{}/chat/threads/{}/messages?api-version=2025-03-15",
+            env.url,
+            common::encode(&target)
+        ),
+    ));
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -502,14 +473,8 @@ fn redirect_is_protocol_and_not_followed() {
 
 #[test]
 fn oversized_body_is_protocol() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("big");
-    env.fault(
-        Fault::action(FaultAction::Oversize)
-            .thread(&thread)
-            .route(Route::Messages),
-    );
+    let (env, c, thread) = setup("big");
+    env.fault(Fault::action(FaultAction::Oversize).on(&thread, Route::Messages));
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -523,8 +488,7 @@ fn oversized_body_is_protocol() {
     env.fault(
         Fault::status(500)
             .with_action(FaultAction::Oversize)
-            .thread(&thread)
-            .route(Route::Typing),
+            .on(&thread, Route::Typing),
     );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
@@ -533,11 +497,7 @@ fn oversized_body_is_protocol() {
 
     // Any oversized body is unusable, even for a typing notification.
     let thread = thread_id("big-typing");
-    env.fault(
-        Fault::action(FaultAction::Oversize)
-            .thread(&thread)
-            .route(Route::Typing),
-    );
+    env.fault(Fault::action(FaultAction::Oversize).on(&thread, Route::Typing));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
     assert_eq!(env.requests(&thread).len(), 1, "not retried");
@@ -610,9 +570,7 @@ fn expired_token_without_refresher_is_unauthorized() {
 
 #[test]
 fn set_token_swaps_identity() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("swap");
+    let (env, c, thread) = setup("swap");
     c.send_typing(&thread, None).unwrap();
     c.set_token(&env.token_for("user2", 3600)).unwrap();
     c.send_typing(&thread, None).unwrap();
@@ -800,14 +758,9 @@ fn token_never_appears_in_errors() {
     options.set_max_retries(0).unwrap();
     let c = ChatClient::new(&env.url, &token, &options).unwrap();
     let thread = thread_id("echo");
-    env.fault(
-        Fault::status(400)
-            .thread(&thread)
-            .route(Route::Typing)
-            .body(&format!(
-                r#"{{"error":{{"code":"Bad {token}","message":"Your token {token} is bad"}}}}"#
-            )),
-    );
+    env.fault(Fault::status(400).on(&thread, Route::Typing).body(&format!(
+        r#"{{"error":{{"code":"Bad {token}","message":"Your token {token} is bad"}}}}"#
+    )));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert!(!err.to_string().contains(&token));
     assert!(!err.service_code().contains(&token));
@@ -839,9 +792,7 @@ fn connection_closed_by_server_while_idle_is_not_an_error() {
 
 #[test]
 fn blocking_calls_work_from_inside_an_async_runtime() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("in-runtime");
+    let (env, c, thread) = setup("in-runtime");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -23,6 +23,7 @@ use acs_chat::ffi::version::acs_version;
 use acs_chat_emulator::{Fault, Route};
 use common::c::{
     cstr, fast_options, last_call_request_id, last_code, last_message, last_request_id, new_client,
+    set_token_and_type,
 };
 use common::{start, thread_id, Env};
 
@@ -117,15 +118,7 @@ fn end_to_end_through_the_c_api() {
         .unwrap()
         .starts_with("c-app azsdk-c-acs-chat/"));
 
-    let new_token = cstr(&env.token_for("other", 3600));
-    assert_eq!(
-        unsafe { acs_client_set_token(client, new_token.as_ptr()) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
-        ACS_RESULT_OK
-    );
+    set_token_and_type(client, &env.token_for("other", 3600), &t);
     assert_eq!(env.events(&thread)[5].user, "other");
     unsafe { acs_client_free(client) };
 }
@@ -143,8 +136,7 @@ fn service_failure_fills_last_error() {
     let thread = thread_id("ffi-429");
     env.fault(
         Fault::status(429)
-            .thread(&thread)
-            .route(Route::Messages)
+            .on(&thread, Route::Messages)
             .header("retry-after-ms", "1500")
             .header("MS-CV", "cv-77")
             .body(r#"{"error":{"code":"TooManyRequests","message":"Rate limit exceeded."}}"#),
@@ -200,17 +192,50 @@ fn service_failure_fills_last_error() {
     unsafe { acs_client_free(client) };
 }
 
+/// What the argument tests call with: a client of a running emulator, its endpoint and
+/// token, and fresh client and message options. Freed when dropped.
+struct Handles {
+    _env: Env,
+    client: *mut acs_client,
+    url: CString,
+    token: CString,
+    o: *mut acs_client_options,
+    mo: *mut acs_message_options,
+}
+
+impl Handles {
+    fn new() -> Handles {
+        let env = start();
+        let client = new_client(&env, ptr::null());
+        let (url, token) = (cstr(&env.url), cstr(&env.token()));
+        let mut o = ptr::null_mut();
+        assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
+        let mut mo = ptr::null_mut();
+        assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
+        Handles {
+            _env: env,
+            client,
+            url,
+            token,
+            o,
+            mo,
+        }
+    }
+}
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        unsafe { acs_client_options_free(self.o) };
+        unsafe { acs_message_options_free(self.mo) };
+        unsafe { acs_client_free(self.client) };
+    }
+}
+
 #[test]
 fn null_pointers_are_rejected_everywhere() {
-    let env = start();
-    let client = new_client(&env, ptr::null());
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
+    let h = Handles::new();
+    let (client, url, token, o, mo) = (h.client, &h.url, &h.token, h.o, h.mo);
     let s = c"x".as_ptr();
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    let mut mo = ptr::null_mut();
-    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let sentinel_client = 0x10usize as *mut acs_client;
     let mut client_out = sentinel_client;
     let mut id_out = 0x20usize as *mut c_char;
@@ -326,10 +351,6 @@ fn null_pointers_are_rejected_everywhere() {
     assert_eq!(last_message(), "value is NULL");
     assert_eq!(client_out, sentinel_client);
     assert_eq!(id_out, 0x20usize as *mut c_char);
-
-    unsafe { acs_client_options_free(o) };
-    unsafe { acs_message_options_free(mo) };
-    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -342,15 +363,9 @@ fn free_functions_accept_null() {
 
 #[test]
 fn invalid_utf8_is_invalid_argument() {
-    let env = start();
-    let client = new_client(&env, ptr::null());
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
+    let h = Handles::new();
+    let (client, url, token, o, mo) = (h.client, &h.url, &h.token, h.o, h.mo);
     let s = c"x".as_ptr();
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    let mut mo = ptr::null_mut();
-    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let mut client_out = ptr::null_mut();
     let mut id_out = ptr::null_mut();
     let cases = [
@@ -375,74 +390,81 @@ fn invalid_utf8_is_invalid_argument() {
     assert!(last_message().contains("UTF-8"));
     assert!(client_out.is_null());
     assert!(id_out.is_null());
-    unsafe { acs_client_options_free(o) };
-    unsafe { acs_message_options_free(mo) };
-    unsafe { acs_client_free(client) };
 }
 
 #[test]
 fn argument_and_option_validation() {
     let mut o = ptr::null_mut();
     assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_client_options_set_connect_timeout_ms(o, 0) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_max_retries(o, 11) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_retry_delay_ms(o, 5, 4) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_api_version(o, c"".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_application_id(o, c"has space".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_ca_file(o, c"".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_timeout_ms(o, 0) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_allow_insecure_http(o, true) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_proactive_refresh(o, true) },
-        ACS_RESULT_OK
-    );
+    let cases = [
+        (
+            unsafe { acs_client_options_set_connect_timeout_ms(o, 0) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_max_retries(o, 11) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_retry_delay_ms(o, 5, 4) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_api_version(o, c"".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_application_id(o, c"has space".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_ca_file(o, c"".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_timeout_ms(o, 0) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_client_options_set_allow_insecure_http(o, true) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_client_options_set_proactive_refresh(o, true) },
+            ACS_RESULT_OK,
+        ),
+    ];
+    for (i, (rc, expected)) in cases.into_iter().enumerate() {
+        assert_eq!(rc, expected, "case {i}");
+    }
 
     let mut mo = ptr::null_mut();
     assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, 2) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, u32::MAX) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, 0) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_set_log_callback(None, 6, ptr::null_mut()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
+    let cases = [
+        (
+            unsafe { acs_message_options_set_type(mo, 2) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_message_options_set_type(mo, u32::MAX) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_message_options_set_type(mo, 0) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_set_log_callback(None, 6, ptr::null_mut()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+    ];
+    for (i, (rc, expected)) in cases.into_iter().enumerate() {
+        assert_eq!(rc, expected, "case {i}");
+    }
 
     let token = common::start().token();
     let token = cstr(&token);
@@ -746,7 +768,7 @@ fn the_last_calls_answer_is_readable_on_success_and_failure() {
     assert_eq!(acs_last_call_http_status(), 200);
     assert_ne!(last_call_request_id(), sent, "each call its own id");
 
-    env.fault(Fault::status(404).thread(&thread).route(Route::Typing));
+    env.fault(Fault::status(404).on(&thread, Route::Typing));
     let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
     assert_eq!(rc, ACS_RESULT_NOT_FOUND);
     assert_eq!(acs_last_call_http_status(), 404);

@@ -19,7 +19,7 @@ use acs_chat::ffi::errors::*;
 use acs_chat::ffi::message_options::*;
 use acs_chat::ffi::options::*;
 use acs_chat::ffi::strings::acs_string_free;
-use common::c::{cstr, fast_options, last_message, new_fast_client};
+use common::c::{cstr, fast_options, last_message, new_fast_client, set_token_and_type};
 use common::{start_unlimited, thread_id};
 
 /// Picks `value` or NULL for parameter `i` of a NULL pattern.
@@ -355,15 +355,7 @@ fn huge_strings_are_refused_quickly_with_bounded_memory() {
     assert!(!last_message().contains("ssssssss"), "the token leaked");
 
     // None of it was stored, and the client still works.
-    let good = cstr(&token);
-    assert_eq!(
-        unsafe { acs_client_set_token(client, good.as_ptr()) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
-        ACS_RESULT_OK
-    );
+    set_token_and_type(client, &token, &t);
     assert_eq!(env.events(&thread).len(), 1);
     unsafe { acs_client_free(client) };
 }

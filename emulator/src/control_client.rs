@@ -136,6 +136,11 @@ impl Fault {
         }
     }
 
+    /// Only calls to this route of this thread: [`Fault::thread`] and [`Fault::route`].
+    pub fn on(self, thread_id: &str, route: Route) -> Fault {
+        self.thread(thread_id).route(route)
+    }
+
     /// Only calls to this thread (its decoded id).
     pub fn thread(mut self, thread_id: &str) -> Fault {
         self.thread_id = Some(thread_id.to_owned());

@@ -7,7 +7,7 @@
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
-use acs_chat::ffi::client::{acs_client, acs_client_new};
+use acs_chat::ffi::client::{acs_client, acs_client_new, acs_client_set_token, acs_send_typing};
 use acs_chat::ffi::errors::*;
 use acs_chat::ffi::options::{
     acs_client_options, acs_client_options_free, acs_client_options_new,
@@ -67,8 +67,18 @@ pub fn fast_options() -> *mut acs_client_options {
 /// A client of `env` with a fresh token and `options` (NULL for the defaults); the caller
 /// frees it.
 pub fn new_client(env: &Env, options: *const acs_client_options) -> *mut acs_client {
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
+    new_client_with(&env.url, &env.token(), options)
+}
+
+/// A client of `endpoint` with `token` and `options` (NULL for the defaults); the caller
+/// frees it.
+pub fn new_client_with(
+    endpoint: &str,
+    token: &str,
+    options: *const acs_client_options,
+) -> *mut acs_client {
+    let url = cstr(endpoint);
+    let token = cstr(token);
     let mut client = ptr::null_mut();
     assert_eq!(
         unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), options, &mut client) },
@@ -86,4 +96,18 @@ pub fn new_fast_client(env: &Env) -> *mut acs_client {
     let client = new_client(env, o);
     unsafe { acs_client_options_free(o) };
     client
+}
+
+/// Gives `client` the token `token`, then sends a typing notification to `thread`: both
+/// must succeed.
+pub fn set_token_and_type(client: *mut acs_client, token: &str, thread: &CStr) {
+    let token = cstr(token);
+    assert_eq!(
+        unsafe { acs_client_set_token(client, token.as_ptr()) },
+        ACS_RESULT_OK
+    );
+    assert_eq!(
+        unsafe { acs_send_typing(client, thread.as_ptr(), ptr::null()) },
+        ACS_RESULT_OK
+    );
 }

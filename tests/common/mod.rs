@@ -35,6 +35,11 @@ pub fn setup(name: &str) -> (Env, ChatClient, String) {
     (env, c, thread_id(name))
 }
 
+/// An emulator with the service limits off, and a fresh thread id.
+pub fn start_unlimited_on(name: &str) -> (Env, String) {
+    (start_unlimited(), thread_id(name))
+}
+
 /// A running emulator, its base URL and its control client.
 pub struct Env {
     pub emulator: Emulator,
