@@ -418,13 +418,16 @@ impl ControlClient {
         })
     }
 
-    /// A client of an `https` emulator, trusting what `config` trusts.
+    /// A client of an `https` emulator, trusting what `config` trusts. It speaks HTTP/1.1:
+    /// its ALPN offer replaces `config`'s.
     pub fn with_tls(
         base: &str,
-        config: Arc<rustls::ClientConfig>,
+        config: &rustls::ClientConfig,
     ) -> Result<ControlClient, ControlError> {
+        let mut config = config.clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let mut client = ControlClient::new(base)?;
-        client.tls = Some(config);
+        client.tls = Some(Arc::new(config));
         Ok(client)
     }
 
