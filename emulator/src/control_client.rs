@@ -573,9 +573,12 @@ impl ControlClient {
         body: Option<Vec<u8>>,
     ) -> Result<Bytes, ControlError> {
         let transport = |e: &dyn fmt::Display| ControlError::Transport(e.to_string());
-        let tcp = tokio::net::TcpStream::connect(&self.authority)
-            .await
-            .map_err(|e| ControlError::Transport(format!("connect to {}: {e}", self.authority)))?;
+        // An address needs no name lookup (which would take a thread of its own).
+        let tcp = match self.authority.parse::<std::net::SocketAddr>() {
+            Ok(addr) => tokio::net::TcpStream::connect(addr).await,
+            Err(_) => tokio::net::TcpStream::connect(&self.authority).await,
+        }
+        .map_err(|e| ControlError::Transport(format!("connect to {}: {e}", self.authority)))?;
         let stream: Box<dyn Stream> = if self.base.starts_with("https://") {
             let config = self.tls.clone().ok_or_else(|| {
                 ControlError::Url(format!(
