@@ -290,7 +290,7 @@ pub struct Event {
 
 /// One request that reached a thread route, from
 /// `GET /_emulator/threads/{threadId}/requests`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoggedRequest {
     pub op: Route,
