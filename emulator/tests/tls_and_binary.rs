@@ -64,6 +64,17 @@ fn make_certs(name: &str) -> TestCerts {
     }
 }
 
+/// Certificates named `name`, and an emulator serving HTTPS with them.
+fn start_https(name: &str) -> (TestCerts, Emulator) {
+    let certs = make_certs(name);
+    let emu = Emulator::start(EmulatorConfig {
+        tls: Some(certs.files.clone()),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    (certs, emu)
+}
+
 fn tls_client(ca_pem: &str) -> reqwest::blocking::Client {
     install_crypto();
     reqwest::blocking::Client::builder()
@@ -164,12 +175,7 @@ fn round_trip(c: &reqwest::blocking::Client, url: &str) {
 
 #[test]
 fn control_client_over_https() {
-    let certs = make_certs("control");
-    let emu = Emulator::start(EmulatorConfig {
-        tls: Some(certs.files.clone()),
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
+    let (certs, emu) = start_https("control");
     let url = emu.url();
     // Offering h2 as well: the control client still speaks HTTP/1.1.
     let control =
@@ -202,12 +208,7 @@ fn control_client_over_https() {
 
 #[test]
 fn library_serves_https() {
-    let certs = make_certs("lib");
-    let emu = Emulator::start(EmulatorConfig {
-        tls: Some(certs.files.clone()),
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
+    let (certs, emu) = start_https("lib");
     let url = emu.url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let c = tls_client(&certs.ca_pem);
@@ -241,12 +242,7 @@ fn library_serves_https() {
 
 #[test]
 fn https_serves_http2_by_alpn_and_http1_otherwise() {
-    let certs = make_certs("alpn");
-    let emu = Emulator::start(EmulatorConfig {
-        tls: Some(certs.files.clone()),
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
+    let (certs, emu) = start_https("alpn");
     let url = emu.url();
     let h2 = alpn_client(&certs.ca_pem, &["h2", "http/1.1"]);
     let resp = h2
