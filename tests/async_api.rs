@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acs_chat::{ChatClient, ClientOptions, MessageOptions, RefreshError, ResultCode};
-use common::{client, fast_options, start, start_unlimited, thread_id};
-use serde_json::json;
+use acs_chat_emulator::{EventOp, Fault, Route};
+use common::{
+    client, fast_options, setup, start, start_unlimited, start_unlimited_on, thread_id, Env,
+};
 
 fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -18,11 +20,19 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// The next message sent to `thread` is answered `201 {"id":"1"}` after `ms` ms.
+fn hold_back_message(env: &Env, thread: &str, ms: u64) {
+    env.fault(
+        Fault::status(201)
+            .on(thread, Route::Messages)
+            .body("{\"id\":\"1\"}")
+            .delay(Duration::from_millis(ms)),
+    );
+}
+
 #[test]
 fn async_twins_work_on_any_tokio_runtime() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("async");
+    let (env, c, thread) = setup("async");
     let current = current_thread_runtime();
     let id = current
         .block_on(c.send_message_async(&thread, "one", &MessageOptions::new()))
@@ -39,9 +49,12 @@ fn async_twins_work_on_any_tokio_runtime() {
         .block_on(c.send_typing_async(&thread, Some("Ann")))
         .unwrap();
     let events = env.events(&thread);
-    let ops: Vec<&str> = events.iter().map(|e| e["op"].as_str().unwrap()).collect();
-    assert_eq!(ops, ["message", "readReceipt", "typing"]);
-    assert_eq!(events[0]["id"], json!(id));
+    let ops: Vec<EventOp> = events.iter().map(|e| e.op).collect();
+    assert_eq!(
+        ops,
+        [EventOp::Message, EventOp::ReadReceipt, EventOp::Typing]
+    );
+    assert_eq!(events[0].id.as_deref(), Some(id.as_str()));
 }
 
 #[test]
@@ -63,7 +76,7 @@ fn many_async_calls_in_flight_on_one_client() {
     let stored: std::collections::HashSet<String> = env
         .events(&thread)
         .iter()
-        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .map(|e| e.id.as_deref().unwrap().to_owned())
         .collect();
     assert_eq!(stored.len(), 500);
     assert!(ids.iter().all(|id| stored.contains(id)));
@@ -88,9 +101,7 @@ fn invalid_arguments_fail_before_anything_is_sent() {
 
 #[test]
 fn a_call_starts_without_being_polled_and_dropping_it_cancels() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("eager");
+    let (env, c, thread) = setup("eager");
     // Never polled: the call still runs.
     let future = c.send_typing_async(&thread, None);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -103,8 +114,7 @@ fn a_call_starts_without_being_polled_and_dropping_it_cancels() {
     // Dropped while the service holds the answer back: the call stops, the
     // connection is closed, and the emulator logs an unanswered request.
     let thread = thread_id("dropped");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 201,
-                     "body": "{\"id\":\"1\"}", "delayMs": 3000}));
+    hold_back_message(&env, &thread, 3000);
     let future = c.send_message_async(&thread, "x", &MessageOptions::new());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while env.requests(&thread).is_empty() {
@@ -112,19 +122,8 @@ fn a_call_starts_without_being_polled_and_dropping_it_cancels() {
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(future);
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        let requests = env.requests(&thread);
-        if requests[0]["doneMs"].is_number() {
-            assert_eq!(requests[0]["status"], json!(0), "{requests:?}");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the connection stayed open after the future was dropped: {requests:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let requests = env.requests(&thread);
+    assert_eq!(requests[0].status, 0, "{requests:?}");
 }
 
 #[test]
@@ -134,8 +133,11 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
     // Each try answers 503 after 150 ms with a long Retry-After: without a
     // deadline the call would take seconds.
     env.fault(
-        json!({"threadId": thread, "op": "typing", "count": 10, "status": 503,
-                     "headers": {"Retry-After": "1"}, "delayMs": 150}),
+        Fault::status(503)
+            .on(&thread, Route::Typing)
+            .count(10)
+            .header("Retry-After", "1")
+            .delay(Duration::from_millis(150)),
     );
     let mut options = fast_options();
     options
@@ -153,8 +155,7 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
 
     // A request sent and unanswered when the deadline passes may have arrived.
     let thread = thread_id("deadline-sent");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 201,
-                     "body": "{\"id\":\"1\"}", "delayMs": 2000}));
+    hold_back_message(&env, &thread, 2000);
     let err = c
         .send_message(&thread, "x", &MessageOptions::new())
         .unwrap_err();
@@ -165,9 +166,13 @@ fn total_timeout_bounds_every_attempt_and_wait_together() {
 
 #[test]
 fn calls_beyond_the_origin_bound_wait_in_line() {
-    let env = start_unlimited();
-    let thread = thread_id("bounded");
-    env.fault(json!({"threadId": thread, "op": "typing", "count": 4, "delayMs": 100}));
+    let (env, thread) = start_unlimited_on("bounded");
+    env.fault(
+        Fault::new()
+            .on(&thread, Route::Typing)
+            .count(4)
+            .delay(Duration::from_millis(100)),
+    );
     let mut options = fast_options();
     options
         .set_max_connections_per_origin(1)
@@ -186,10 +191,7 @@ fn calls_beyond_the_origin_bound_wait_in_line() {
     let requests = env.requests(&thread);
     assert_eq!(requests.len(), 4);
     for pair in requests.windows(2) {
-        let (done, next) = (
-            pair[0]["doneMs"].as_f64().unwrap(),
-            pair[1]["atMs"].as_f64().unwrap(),
-        );
+        let (done, next) = (pair[0].done_ms, pair[1].at_ms);
         assert!(next >= done, "two requests overlapped: {requests:?}");
     }
     assert!(ClientOptions::new()

@@ -9,14 +9,12 @@ use std::time::{Duration, Instant};
 use acs_chat::{
     ChatClient, ClientOptions, Error, MessageOptions, MessageType, RefreshError, ResultCode,
 };
-use common::{client, fast_options, start, start_unlimited, thread_id, Env};
-use serde_json::json;
+use acs_chat_emulator::{EventOp, Fault, FaultAction, LoggedRequest, Route};
+use common::{client, fast_options, setup, start, start_unlimited, thread_id, Env};
 
 #[test]
 fn send_message_typing_and_receipt() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("basic");
+    let (env, c, thread) = setup("basic");
 
     let mut options = MessageOptions::new();
     options
@@ -35,19 +33,19 @@ fn send_message_typing_and_receipt() {
 
     let events = env.events(&thread);
     assert_eq!(events.len(), 5, "{events:?}");
-    assert_eq!(events[0]["op"], "message");
-    assert_eq!(events[0]["id"], id.as_str());
-    assert_eq!(events[0]["content"], "<b>hello</b>");
-    assert_eq!(events[0]["type"], "html");
-    assert_eq!(events[0]["senderDisplayName"], "Ann");
-    assert_eq!(events[0]["metadata"]["k"], "v");
-    assert_eq!(events[1]["type"], "text");
-    assert_eq!(events[2]["op"], "typing");
-    assert_eq!(events[2]["senderDisplayName"], "Ann");
-    assert_eq!(events[3]["op"], "typing");
-    assert_eq!(events[4]["op"], "readReceipt");
-    assert_eq!(events[4]["chatMessageId"], id.as_str());
-    assert_eq!(events[0]["user"], "user1");
+    assert_eq!(events[0].op, EventOp::Message);
+    assert_eq!(events[0].id.as_deref(), Some(id.as_str()));
+    assert_eq!(events[0].content.as_deref(), Some("<b>hello</b>"));
+    assert_eq!(events[0].kind.as_deref(), Some("html"));
+    assert_eq!(events[0].sender_display_name.as_deref(), Some("Ann"));
+    assert_eq!(events[0].metadata.as_ref().unwrap()["k"], "v");
+    assert_eq!(events[1].kind.as_deref(), Some("text"));
+    assert_eq!(events[2].op, EventOp::Typing);
+    assert_eq!(events[2].sender_display_name.as_deref(), Some("Ann"));
+    assert_eq!(events[3].op, EventOp::Typing);
+    assert_eq!(events[4].op, EventOp::ReadReceipt);
+    assert_eq!(events[4].chat_message_id.as_deref(), Some(id.as_str()));
+    assert_eq!(events[0].user, "user1");
 }
 
 #[test]
@@ -61,11 +59,11 @@ fn request_headers() {
     let requests = env.requests(&thread);
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
-    assert_eq!(r["authorization"], "Bearer");
-    assert_eq!(r["apiVersion"], "2025-03-15");
-    assert_eq!(r["contentType"], "application/json");
-    assert_eq!(r["accept"], "application/json");
-    let ua = r["userAgent"].as_str().unwrap();
+    assert_eq!(r.authorization, "Bearer");
+    assert_eq!(r.api_version.as_deref(), Some("2025-03-15"));
+    assert_eq!(r.content_type.as_deref(), Some("application/json"));
+    assert_eq!(r.accept.as_deref(), Some("application/json"));
+    let ua = r.user_agent.as_deref().unwrap();
     assert!(
         ua.starts_with(&format!(
             "my-app azsdk-c-acs-chat/{} (",
@@ -73,7 +71,7 @@ fn request_headers() {
         )),
         "{ua}"
     );
-    let crid = r["clientRequestId"].as_str().unwrap();
+    let crid = r.client_request_id.as_deref().unwrap();
     assert_eq!(crid.len(), 36, "{crid}");
     assert_eq!(crid.as_bytes()[14], b'4', "uuid v4: {crid}");
 }
@@ -86,7 +84,10 @@ fn api_version_option_is_sent() {
     let c = client(&env, &options);
     let thread = thread_id("apiver");
     c.send_typing(&thread, None).unwrap();
-    assert_eq!(env.requests(&thread)[0]["apiVersion"], "2024-03-07");
+    assert_eq!(
+        env.requests(&thread)[0].api_version.as_deref(),
+        Some("2024-03-07")
+    );
 }
 
 #[test]
@@ -119,8 +120,8 @@ fn empty_arguments_are_invalid() {
     }
 }
 
-fn status_fault(env: &Env, thread: &str, op: &str, status: u16, count: u32) {
-    env.fault(json!({"threadId": thread, "op": op, "status": status, "count": count}));
+fn status_fault(env: &Env, thread: &str, op: Route, status: u16, count: u32) {
+    env.fault(Fault::status(status).on(thread, op).count(count));
 }
 
 #[test]
@@ -142,7 +143,7 @@ fn error_statuses_map_to_results() {
     ];
     for (status, code) in cases {
         let thread = thread_id("status");
-        status_fault(&env, &thread, "typing", status, 1);
+        status_fault(&env, &thread, Route::Typing, status, 1);
         let err = c.send_typing(&thread, None).unwrap_err();
         assert_eq!(err.result_code(), code, "{status}: {err}");
         assert_eq!(err.http_status(), status);
@@ -164,19 +165,19 @@ fn retries_then_gives_up() {
         (504, ResultCode::ServiceError),
     ] {
         let thread = thread_id("retry");
-        status_fault(&env, &thread, "messages", status, 10);
+        status_fault(&env, &thread, Route::Messages, status, 10);
         let err = c
             .send_message(&thread, "hi", &MessageOptions::new())
             .unwrap_err();
         assert_eq!(err.result_code(), code, "{status}");
         let requests = env.requests(&thread);
         assert_eq!(requests.len(), 4, "{status}: 1 try + 3 retries");
-        let crid = &requests[0]["clientRequestId"];
-        assert!(requests.iter().all(|r| &r["clientRequestId"] == crid));
+        let crid = &requests[0].client_request_id;
+        assert!(requests.iter().all(|r| &r.client_request_id == crid));
     }
     // Not retried: other 4xx.
     let thread = thread_id("noretry");
-    status_fault(&env, &thread, "messages", 400, 10);
+    status_fault(&env, &thread, Route::Messages, 400, 10);
     c.send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
     assert_eq!(env.requests(&thread).len(), 1);
@@ -184,21 +185,19 @@ fn retries_then_gives_up() {
 
 #[test]
 fn retry_then_success_sends_once() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("recover");
-    status_fault(&env, &thread, "messages", 503, 2);
+    let (env, c, thread) = setup("recover");
+    status_fault(&env, &thread, Route::Messages, 503, 2);
     let id = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap();
     assert_eq!(env.requests(&thread).len(), 3);
     let events = env.events(&thread);
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["id"], id.as_str());
+    assert_eq!(events[0].id.as_deref(), Some(id.as_str()));
 }
 
-fn gap_ms(requests: &[serde_json::Value], i: usize) -> f64 {
-    requests[i + 1]["atMs"].as_f64().unwrap() - requests[i]["atMs"].as_f64().unwrap()
+fn gap_ms(requests: &[LoggedRequest], i: usize) -> f64 {
+    requests[i + 1].at_ms - requests[i].at_ms
 }
 
 #[test]
@@ -212,8 +211,12 @@ fn retry_after_is_honoured() {
     let c = client(&env, &options);
 
     let thread = thread_id("ra-ms");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 429,
-                      "headers": {"retry-after-ms": "300", "Retry-After": "9"}}));
+    env.fault(
+        Fault::status(429)
+            .on(&thread, Route::Typing)
+            .header("retry-after-ms", "300")
+            .header("Retry-After", "9"),
+    );
     let started = Instant::now();
     c.send_typing(&thread, None).unwrap();
     let requests = env.requests(&thread);
@@ -224,8 +227,9 @@ fn retry_after_is_honoured() {
 
     let thread = thread_id("ra-s");
     env.fault(
-        json!({"threadId": thread, "op": "readReceipts", "status": 503,
-                      "headers": {"Retry-After": "1"}}),
+        Fault::status(503)
+            .on(&thread, Route::ReadReceipts)
+            .header("Retry-After", "1"),
     );
     c.send_read_receipt(&thread, "1").unwrap();
     let requests = env.requests(&thread);
@@ -239,8 +243,11 @@ fn retry_after_is_honoured() {
         .unwrap();
     let c = client(&env, &options);
     let thread = thread_id("ra-cap");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 503,
-                      "headers": {"Retry-After": "30"}}));
+    env.fault(
+        Fault::status(503)
+            .on(&thread, Route::Typing)
+            .header("Retry-After", "30"),
+    );
     let started = Instant::now();
     c.send_typing(&thread, None).unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -253,9 +260,13 @@ fn throttled_error_carries_details() {
     options.set_max_retries(0).unwrap();
     let c = client(&env, &options);
     let thread = thread_id("throttle");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 429,
-        "headers": {"Retry-After": "7", "MS-CV": "cv-123.0"},
-        "body": r#"{"error":{"code":"TooManyRequests","message":"Slow down."}}"#}));
+    env.fault(
+        Fault::status(429)
+            .on(&thread, Route::Messages)
+            .header("Retry-After", "7")
+            .header("MS-CV", "cv-123.0")
+            .body(r#"{"error":{"code":"TooManyRequests","message":"Slow down."}}"#),
+    );
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -275,30 +286,37 @@ fn error_body_shapes() {
     let c = client(&env, &options);
 
     let thread = thread_id("pascal");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 403,
-        "body": r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#}));
+    env.fault(Fault::status(403).on(&thread, Route::Typing).body(
+        r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#,
+    ));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Forbidden);
     assert_eq!(err.service_code(), "Forbidden");
     assert_eq!(err.to_string(), "Not a member.");
 
     let thread = thread_id("html");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 502,
-        "body": "<html><body><h1>502 Bad Gateway</h1>\n</body></html>"}));
+    env.fault(
+        Fault::status(502)
+            .on(&thread, Route::Typing)
+            .body("<html><body><h1>502 Bad Gateway</h1>\n</body></html>"),
+    );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::ServiceError);
     assert_eq!(err.service_code(), "");
     assert_eq!(err.to_string(), "HTTP 502 Bad Gateway");
 
     let thread = thread_id("empty");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 401, "body": ""}));
+    env.fault(Fault::status(401).on(&thread, Route::Typing).body(""));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Unauthorized);
     assert_eq!(err.to_string(), "HTTP 401 Unauthorized");
 
     let thread = thread_id("truncated");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 400,
-        "body": r#"{"error":{"code":"BadRe"#}));
+    env.fault(
+        Fault::status(400)
+            .on(&thread, Route::Typing)
+            .body(r#"{"error":{"code":"BadRe"#),
+    );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::BadRequest);
     assert_eq!(err.to_string(), "HTTP 400 Bad Request");
@@ -306,10 +324,7 @@ fn error_body_shapes() {
 
 /// Requests of a thread that no fault answered.
 fn unfaulted(env: &Env, thread: &str) -> usize {
-    env.requests(thread)
-        .iter()
-        .filter(|r| r["fault"] == false)
-        .count()
+    env.requests(thread).iter().filter(|r| !r.fault).count()
 }
 
 #[test]
@@ -320,7 +335,11 @@ fn send_message_is_not_retried_after_timeout_or_drop() {
     let c = client(&env, &options);
 
     let thread = thread_id("timeout");
-    env.fault(json!({"threadId": thread, "op": "messages", "delayMs": 1500}));
+    env.fault(
+        Fault::new()
+            .on(&thread, Route::Messages)
+            .delay(Duration::from_millis(1500)),
+    );
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -331,15 +350,18 @@ fn send_message_is_not_retried_after_timeout_or_drop() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(unfaulted(&env, &thread), 0);
 
-    for action in ["drop", "dropBeforeBody"] {
-        let thread = thread_id(action);
-        env.fault(json!({"threadId": thread, "op": "messages", "action": action}));
+    for (action, name) in [
+        (FaultAction::Drop, "drop"),
+        (FaultAction::DropBeforeBody, "dropBeforeBody"),
+    ] {
+        let thread = thread_id(name);
+        env.fault(Fault::action(action).on(&thread, Route::Messages));
         let err = c
             .send_message(&thread, "hi", &MessageOptions::new())
             .unwrap_err();
-        assert_eq!(err.result_code(), ResultCode::Io, "{action}: {err}");
+        assert_eq!(err.result_code(), ResultCode::Io, "{name}: {err}");
         assert!(err.may_have_been_delivered());
-        assert_eq!(env.requests(&thread).len(), 1, "{action}");
+        assert_eq!(env.requests(&thread).len(), 1, "{name}");
     }
 }
 
@@ -351,17 +373,29 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
     let c = client(&env, &options);
 
     let thread = thread_id("t-timeout");
-    env.fault(json!({"threadId": thread, "op": "typing", "delayMs": 1500}));
+    env.fault(
+        Fault::new()
+            .on(&thread, Route::Typing)
+            .delay(Duration::from_millis(1500)),
+    );
     c.send_typing(&thread, None).unwrap();
     assert_eq!(unfaulted(&env, &thread), 1);
 
     let thread = thread_id("r-drop");
-    env.fault(json!({"threadId": thread, "op": "readReceipts", "action": "drop", "count": 2}));
+    env.fault(
+        Fault::action(FaultAction::Drop)
+            .on(&thread, Route::ReadReceipts)
+            .count(2),
+    );
     c.send_read_receipt(&thread, "1").unwrap();
     assert_eq!(env.requests(&thread).len(), 3);
 
     let thread = thread_id("t-drop-all");
-    env.fault(json!({"threadId": thread, "op": "typing", "action": "drop", "count": 10}));
+    env.fault(
+        Fault::action(FaultAction::Drop)
+            .on(&thread, Route::Typing)
+            .count(10),
+    );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Io);
     assert_eq!(env.requests(&thread).len(), 4);
@@ -369,11 +403,16 @@ fn typing_and_receipts_are_retried_after_timeout_or_drop() {
 
 #[test]
 fn created_without_id_uses_location() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("loc");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 201, "body": "",
-        "headers": {"Location": format!("{}/chat/threads/x/messages/17%2F5?api-version=1", env.url)}}));
+    let (env, c, thread) = setup("loc");
+    env.fault(
+        Fault::status(201)
+            .on(&thread, Route::Messages)
+            .header(
+                "Location",
+                &format!("{}/chat/threads/x/messages/17%2F5?api-version=1", env.url),
+            )
+            .body(""),
+    );
     assert_eq!(
         c.send_message(&thread, "hi", &MessageOptions::new())
             .unwrap(),
@@ -382,8 +421,10 @@ fn created_without_id_uses_location() {
 
     let thread = thread_id("loc-bad-body");
     env.fault(
-        json!({"threadId": thread, "op": "messages", "status": 201, "body": "{\"id\":",
-        "headers": {"Location": "/chat/threads/x/messages/99"}}),
+        Fault::status(201)
+            .on(&thread, Route::Messages)
+            .header("Location", "/chat/threads/x/messages/99")
+            .body("{\"id\":"),
     );
     assert_eq!(
         c.send_message(&thread, "hi", &MessageOptions::new())
@@ -393,8 +434,10 @@ fn created_without_id_uses_location() {
 
     let thread = thread_id("noid");
     env.fault(
-        json!({"threadId": thread, "op": "messages", "status": 201, "body": "{}",
-        "headers": {"MS-CV": "cv-9"}}),
+        Fault::status(201)
+            .on(&thread, Route::Messages)
+            .header("MS-CV", "cv-9")
+            .body("{}"),
     );
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
@@ -409,13 +452,16 @@ fn created_without_id_uses_location() {
 
 #[test]
 fn redirect_is_protocol_and_not_followed() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("redirect");
+    let (env, c, thread) = setup("redirect");
     let target = thread_id("target");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 307,
-        "headers": {"Location": format!("{}/chat/threads/{}/messages?api-version=2025-03-15",
-                                           env.url, common::encode(&target))}}));
+    env.fault(Fault::status(307).on(&thread, Route::Messages).header(
+        "Location",
+        &format!(
+            "{}/chat/threads/{}/messages?api-version=2025-03-15",
+            env.url,
+            common::encode(&target)
+        ),
+    ));
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -427,10 +473,8 @@ fn redirect_is_protocol_and_not_followed() {
 
 #[test]
 fn oversized_body_is_protocol() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("big");
-    env.fault(json!({"threadId": thread, "op": "messages", "action": "oversize"}));
+    let (env, c, thread) = setup("big");
+    env.fault(Fault::action(FaultAction::Oversize).on(&thread, Route::Messages));
     let err = c
         .send_message(&thread, "hi", &MessageOptions::new())
         .unwrap_err();
@@ -441,7 +485,11 @@ fn oversized_body_is_protocol() {
         .unwrap();
 
     let thread = thread_id("big-error");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 500, "action": "oversize"}));
+    env.fault(
+        Fault::status(500)
+            .with_action(FaultAction::Oversize)
+            .on(&thread, Route::Typing),
+    );
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
     assert_eq!(err.http_status(), 500);
@@ -449,7 +497,7 @@ fn oversized_body_is_protocol() {
 
     // Any oversized body is unusable, even for a typing notification.
     let thread = thread_id("big-typing");
-    env.fault(json!({"threadId": thread, "op": "typing", "action": "oversize"}));
+    env.fault(Fault::action(FaultAction::Oversize).on(&thread, Route::Typing));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Protocol, "{err}");
     assert_eq!(env.requests(&thread).len(), 1, "not retried");
@@ -522,9 +570,7 @@ fn expired_token_without_refresher_is_unauthorized() {
 
 #[test]
 fn set_token_swaps_identity() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("swap");
+    let (env, c, thread) = setup("swap");
     c.send_typing(&thread, None).unwrap();
     c.set_token(&env.token_for("user2", 3600)).unwrap();
     c.send_typing(&thread, None).unwrap();
@@ -533,11 +579,7 @@ fn set_token_swaps_identity() {
         ResultCode::Token
     );
     c.send_typing(&thread, None).unwrap();
-    let users: Vec<_> = env
-        .events(&thread)
-        .iter()
-        .map(|e| e["user"].as_str().unwrap().to_owned())
-        .collect();
+    let users: Vec<_> = env.events(&thread).iter().map(|e| e.user.clone()).collect();
     assert_eq!(users, ["user1", "user2", "user2"]);
 }
 
@@ -570,7 +612,7 @@ fn refresher_on_demand_window_and_no_hot_loop() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     let events = env.events(&thread);
-    assert!(events.iter().all(|e| e["user"] == "refreshed"));
+    assert!(events.iter().all(|e| e.user == "refreshed"));
 }
 
 #[test]
@@ -595,16 +637,16 @@ fn refresher_after_401_retries_once() {
     let c = client(&env, &options);
 
     let thread = thread_id("401");
-    status_fault(&env, &thread, "messages", 401, 1);
+    status_fault(&env, &thread, Route::Messages, 401, 1);
     c.send_message(&thread, "hi", &MessageOptions::new())
         .unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(env.requests(&thread).len(), 2);
-    assert_eq!(env.events(&thread)[0]["user"], "refreshed");
+    assert_eq!(env.events(&thread)[0].user, "refreshed");
 
     // A 401 that persists: one refresh per call, then UNAUTHORIZED.
     let thread = thread_id("401-always");
-    status_fault(&env, &thread, "typing", 401, 100);
+    status_fault(&env, &thread, Route::Typing, 401, 100);
     for _ in 0..3 {
         let err = c.send_typing(&thread, None).unwrap_err();
         assert_eq!(err.result_code(), ResultCode::Unauthorized);
@@ -686,8 +728,8 @@ fn many_threads_share_one_client() {
     assert_eq!(events.len(), 8 * 15 * 3);
     let mut ids: Vec<_> = events
         .iter()
-        .filter(|e| e["op"] == "message")
-        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .filter(|e| e.op == EventOp::Message)
+        .map(|e| e.id.as_deref().unwrap().to_owned())
         .collect();
     ids.sort();
     ids.dedup();
@@ -716,8 +758,9 @@ fn token_never_appears_in_errors() {
     options.set_max_retries(0).unwrap();
     let c = ChatClient::new(&env.url, &token, &options).unwrap();
     let thread = thread_id("echo");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 400,
-        "body": format!(r#"{{"error":{{"code":"Bad {token}","message":"Your token {token} is bad"}}}}"#)}));
+    env.fault(Fault::status(400).on(&thread, Route::Typing).body(&format!(
+        r#"{{"error":{{"code":"Bad {token}","message":"Your token {token} is bad"}}}}"#
+    )));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert!(!err.to_string().contains(&token));
     assert!(!err.service_code().contains(&token));
@@ -734,10 +777,7 @@ fn connection_closed_by_server_while_idle_is_not_an_error() {
         Duration::from_millis(300),
     )
     .unwrap();
-    let env = Env {
-        url: emulator.url(),
-        emulator,
-    };
+    let env = Env::new(emulator);
     let mut options = fast_options();
     options.set_max_retries(0).unwrap();
     let c = client(&env, &options);
@@ -752,9 +792,7 @@ fn connection_closed_by_server_while_idle_is_not_an_error() {
 
 #[test]
 fn blocking_calls_work_from_inside_an_async_runtime() {
-    let env = start();
-    let c = client(&env, &fast_options());
-    let thread = thread_id("in-runtime");
+    let (env, c, thread) = setup("in-runtime");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

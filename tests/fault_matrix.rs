@@ -25,8 +25,9 @@ use acs_chat::ffi::call::*;
 use acs_chat::ffi::client::{acs_client, acs_client_free, acs_client_new};
 use acs_chat::ffi::options::*;
 use acs_chat::{ChatClient, ClientOptions, Error, FailureDetails, MessageOptions, ResultCode};
+use acs_chat_emulator::{Event, EventOp, Fault, FaultAction, Route};
 use common::{start_unlimited, thread_id, Env};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Back-off base and cap of every client here, unless a row says otherwise.
 const BASE_MS: u64 = 20;
@@ -46,12 +47,12 @@ enum Op {
 impl Op {
     const ALL: [Op; 3] = [Op::Message, Op::Typing, Op::Receipt];
 
-    /// The emulator's name for the operation in a fault.
-    fn route(self) -> &'static str {
+    /// The emulator's route of the operation, for a fault.
+    fn route(self) -> Route {
         match self {
-            Op::Message => "messages",
-            Op::Typing => "typing",
-            Op::Receipt => "readReceipts",
+            Op::Message => Route::Messages,
+            Op::Typing => Route::Typing,
+            Op::Receipt => Route::ReadReceipts,
         }
     }
 }
@@ -182,7 +183,7 @@ fn backoff_gaps(retries: usize, extra_ms: f64) -> Vec<f64> {
 }
 
 /// Makes a row's fault (without `threadId` and `op`), if it has one.
-type FaultFn = Box<dyn Fn(&Env) -> Option<Value> + Send + Sync>;
+type FaultFn = Box<dyn Fn(&Env) -> Option<Fault> + Send + Sync>;
 /// What an operation shows under a row's fault.
 type ExpectFn = Box<dyn Fn(Op) -> Expect + Send + Sync>;
 
@@ -198,7 +199,7 @@ struct Row {
 
 fn row(
     name: &'static str,
-    fault: impl Fn(&Env) -> Option<Value> + Send + Sync + 'static,
+    fault: impl Fn(&Env) -> Option<Fault> + Send + Sync + 'static,
     expect: impl Fn(Op) -> Expect + Send + Sync + 'static,
 ) -> Row {
     Row {
@@ -216,9 +217,11 @@ fn error_body(code: &str, message: &str) -> String {
 }
 
 /// A fault answering `status` with a JSON error body, `count` times.
-fn status_fault(status: u16, code: &'static str, message: &'static str, count: u32) -> Value {
-    json!({"status": status, "count": count, "body": error_body(code, message),
-           "headers": {"MS-CV": format!("cv-{status}.0")}})
+fn status_fault(status: u16, code: &'static str, message: &'static str, count: u32) -> Fault {
+    Fault::status(status)
+        .count(count)
+        .header("MS-CV", &format!("cv-{status}.0"))
+        .body(&error_body(code, message))
 }
 
 /// `time` as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -278,8 +281,11 @@ fn rows() -> Vec<Row> {
         "429, `Retry-After: 1` (seconds), every try",
         |_| {
             Some(
-                json!({"status": 429, "count": 10, "body": error_body("TooManyRequests", "Slow down."),
-                "headers": {"Retry-After": "1", "MS-CV": "cv-429.0"}}),
+                Fault::status(429)
+                    .count(10)
+                    .header("Retry-After", "1")
+                    .header("MS-CV", "cv-429.0")
+                    .body(&error_body("TooManyRequests", "Slow down.")),
             )
         },
         move |_| {
@@ -297,7 +303,11 @@ fn rows() -> Vec<Row> {
             // Whole seconds: the date is between 1 and 2 s ahead when it is sent.
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
             let at = UNIX_EPOCH + Duration::from_secs(now.as_secs() + 2);
-            Some(json!({"status": 429, "count": 1, "headers": {"Retry-After": http_date(at)}}))
+            Some(
+                Fault::status(429)
+                    .count(1)
+                    .header("Retry-After", &http_date(at)),
+            )
         },
         |_| Expect {
             waits_for_date: true,
@@ -309,8 +319,12 @@ fn rows() -> Vec<Row> {
     let mut ms = row(
         "429, `retry-after-ms: 150`, every try",
         |_| {
-            Some(json!({"status": 429, "count": 10,
-                "headers": {"retry-after-ms": "150", "MS-CV": "cv-429.0"}}))
+            Some(
+                Fault::status(429)
+                    .count(10)
+                    .header("retry-after-ms", "150")
+                    .header("MS-CV", "cv-429.0"),
+            )
         },
         move |_| {
             Expect::fail(Throttled, spent, 429)
@@ -323,7 +337,7 @@ fn rows() -> Vec<Row> {
     rows.push(ms);
     rows.push(row(
         "429, no delay header, every try",
-        |_| Some(json!({"status": 429, "count": 10, "headers": {"MS-CV": "cv-429.0"}})),
+        |_| Some(Fault::status(429).count(10).header("MS-CV", "cv-429.0")),
         move |_| {
             Expect::fail(Throttled, spent, 429)
                 .message("HTTP 429 Too Many Requests")
@@ -332,7 +346,7 @@ fn rows() -> Vec<Row> {
     ));
     rows.push(row(
         "429, no delay header, twice, then accepted",
-        |_| Some(json!({"status": 429, "count": 2})),
+        |_| Some(Fault::status(429).count(2)),
         |_| Expect::ok(3).gaps(backoff_gaps(2, 0.0)),
     ));
     for (status, code, text) in [
@@ -365,8 +379,7 @@ fn rows() -> Vec<Row> {
         row(
             "502 with an HTML body, every try",
             |_| {
-                Some(json!({"status": 502, "count": 10, "headers": {"Content-Type": "text/html", "MS-CV": "cv-502.0"},
-                    "body": "<html><head><title>502 Bad Gateway</title></head>\r\n<body><h1>502 Bad Gateway</h1></body></html>"}))
+                Some(Fault::status(502).count(10).header("Content-Type", "text/html").header("MS-CV", "cv-502.0").body("<html><head><title>502 Bad Gateway</title></head>\r\n<body><h1>502 Bad Gateway</h1></body></html>"))
             },
             move |_| {
                 Expect::fail(ServiceError, spent, 502)
@@ -376,33 +389,31 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "401 with an empty body",
-            |_| Some(json!({"status": 401, "count": 10, "body": "", "headers": {"MS-CV": "cv-401.0"}})),
+            |_| Some(Fault::status(401).count(10).header("MS-CV", "cv-401.0").body("")),
             |_| Expect::fail(Unauthorized, 1, 401).message("HTTP 401 Unauthorized"),
         ),
         row(
             "403 with a PascalCase body",
             |_| {
-                Some(json!({"status": 403, "count": 10, "headers": {"MS-CV": "cv-403.0"},
-                    "body": r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#}))
+                Some(Fault::status(403).count(10).header("MS-CV", "cv-403.0").body(r#"{"CommunicationError":{"Code":"Forbidden","Message":"Not a member.","Details":[]}}"#))
             },
             |_| Expect::fail(Forbidden, 1, 403).service("Forbidden", "Not a member."),
         ),
         row(
             "400 with truncated JSON",
             |_| {
-                Some(json!({"status": 400, "count": 10, "headers": {"MS-CV": "cv-400.0"},
-                    "body": r#"{"error":{"code":"BadReq"#}))
+                Some(Fault::status(400).count(10).header("MS-CV", "cv-400.0").body(r#"{"error":{"code":"BadReq"#))
             },
             |_| Expect::fail(BadRequest, 1, 400).message("HTTP 400 Bad Request"),
         ),
         row(
             "500 with a body over the 1 MiB cap",
-            |_| Some(json!({"status": 500, "count": 10, "action": "oversize", "headers": {"MS-CV": "cv-500.0"}})),
+            |_| Some(Fault::status(500).with_action(FaultAction::Oversize).count(10).header("MS-CV", "cv-500.0")),
             |_| Expect::fail(Protocol, 1, 500).message("with a body over 1048576 bytes"),
         ),
         row(
             "2xx with a body over the 1 MiB cap",
-            |_| Some(json!({"count": 10, "action": "oversize", "headers": {"MS-CV": "cv-2xx.0"}})),
+            |_| Some(Fault::action(FaultAction::Oversize).count(10).header("MS-CV", "cv-2xx.0")),
             |op| {
                 let status = if op == Op::Message { 201 } else { 200 };
                 Expect::fail(Protocol, 1, status)
@@ -414,8 +425,7 @@ fn rows() -> Vec<Row> {
         row(
             "201 without an id, with `Location`",
             |_| {
-                Some(json!({"status": 201, "count": 10, "body": "{}",
-                    "headers": {"Location": "/chat/threads/x/messages/4242"}}))
+                Some(Fault::status(201).count(10).header("Location", "/chat/threads/x/messages/4242").body("{}"))
             },
             |op| {
                 let mut e = Expect::ok(1).stored(Stored::None);
@@ -427,7 +437,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "201 without an id or `Location`",
-            |_| Some(json!({"status": 201, "count": 10, "body": "{}", "headers": {"MS-CV": "cv-201.0"}})),
+            |_| Some(Fault::status(201).count(10).header("MS-CV", "cv-201.0").body("{}")),
             |op| match op {
                 Op::Message => Expect::fail(Protocol, 1, 201)
                     .message("without a message id; the message may have been created")
@@ -443,15 +453,14 @@ fn rows() -> Vec<Row> {
                     "{}/chat/threads/redirect-target/messages?api-version=2025-03-15",
                     env.url
                 );
-                Some(json!({"status": 307, "count": 10,
-                    "headers": {"Location": target, "MS-CV": "cv-307.0"}}))
+                Some(Fault::status(307).count(10).header("Location", &target).header("MS-CV", "cv-307.0"))
             },
             |_| Expect::fail(Protocol, 1, 307).message("with a redirect, which is not followed"),
         ),
     ]);
     let mut delay = row(
         "answer delayed 1.5 s, per-try timeout 300 ms, every try",
-        |_| Some(json!({"delayMs": 1500, "count": 10})),
+        |_| Some(Fault::new().count(10).delay(Duration::from_millis(1500))),
         move |op| match op {
             Op::Message => Expect::fail(Timeout, 1, 0)
                 .message("no answer within 300 ms")
@@ -472,16 +481,16 @@ fn rows() -> Vec<Row> {
     for (name, action) in [
         (
             "connection closed after the head, body unread, every try",
-            "dropBeforeBody",
+            FaultAction::DropBeforeBody,
         ),
         (
             "connection closed after the whole request, every try",
-            "drop",
+            FaultAction::Drop,
         ),
     ] {
         rows.push(row(
             name,
-            move |_| Some(json!({"action": action, "count": 10})),
+            move |_| Some(Fault::action(action).count(10)),
             move |op| match op {
                 Op::Message => Expect::fail(Io, 1, 0)
                     .message("the connection broke")
@@ -496,7 +505,7 @@ fn rows() -> Vec<Row> {
     }
     rows.push(row(
         "connection closed once, then accepted",
-        |_| Some(json!({"action": "drop", "count": 1})),
+        |_| Some(Fault::action(FaultAction::Drop).count(1)),
         |op| match op {
             Op::Message => Expect::fail(ResultCode::Io, 1, 0)
                 .message("the connection broke")
@@ -758,12 +767,12 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op, face: Face) -> Result<(),
         Target::Unresolvable => format!("https://{:a<64}.invalid", "acs-chat-fault-matrix-"),
     };
     let mut retry_date = None;
-    if let Some(mut fault) = (row.fault)(env) {
-        fault["threadId"] = json!(thread);
-        fault["op"] = json!(op.route());
-        retry_date = fault["headers"]["Retry-After"]
-            .as_str()
+    if let Some(fault) = (row.fault)(env) {
+        retry_date = fault
+            .headers()
+            .get("Retry-After")
             .and_then(|v| httpdate::parse_http_date(v).ok());
+        let fault = fault.thread(&thread).route(op.route());
         env.fault(fault);
     }
     let started;
@@ -867,7 +876,7 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op, face: Face) -> Result<(),
             );
             let ours = requests
                 .first()
-                .and_then(|r| r["clientRequestId"].as_str())
+                .and_then(|r| r.client_request_id.as_deref())
                 .map(str::to_owned);
             if expect.ms_cv {
                 check(
@@ -904,17 +913,14 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op, face: Face) -> Result<(),
                 expect.attempts
             ),
         );
-        let crid = requests.first().map(|r| r["clientRequestId"].clone());
+        let crid = requests.first().map(|r| r.client_request_id.clone());
         check(
             requests
                 .iter()
-                .all(|r| Some(&r["clientRequestId"]) == crid.as_ref()),
+                .all(|r| Some(&r.client_request_id) == crid.as_ref()),
             "attempts carry different client request ids".into(),
         );
-        let at: Vec<f64> = requests
-            .iter()
-            .map(|r| r["atMs"].as_f64().unwrap())
-            .collect();
+        let at: Vec<f64> = requests.iter().map(|r| r.at_ms).collect();
         let ms = elapsed.as_secs_f64() * 1000.0;
         check(
             ms >= expect.min_elapsed_ms,
@@ -937,16 +943,16 @@ fn run_cell(env: &Env, token: &str, row: &Row, op: Op, face: Face) -> Result<(),
             if expect.stored == Stored::AtMostOne {
                 std::thread::sleep(Duration::from_millis(1600));
             }
-            let messages: Vec<Value> = env
+            let messages: Vec<Event> = env
                 .events(&thread)
                 .into_iter()
-                .filter(|e| e["op"] == "message")
+                .filter(|e| e.op == EventOp::Message)
                 .collect();
             let ok = match expect.stored {
                 Stored::None => messages.is_empty(),
                 Stored::AtMostOne => messages.len() <= 1,
                 Stored::One => {
-                    messages.len() == 1 && returned_id.as_deref() == messages[0]["id"].as_str()
+                    messages.len() == 1 && returned_id.as_deref() == messages[0].id.as_deref()
                 }
             };
             check(

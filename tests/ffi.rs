@@ -20,48 +20,17 @@ use acs_chat::ffi::options::*;
 use acs_chat::ffi::strings::acs_string_free;
 use acs_chat::ffi::token::{acs_token_sink, acs_token_sink_set};
 use acs_chat::ffi::version::acs_version;
+use acs_chat_emulator::{Fault, Route};
+use common::c::{
+    cstr, fast_options, last_call_request_id, last_code, last_message, last_request_id, new_client,
+    set_token_and_type,
+};
 use common::{start, thread_id, Env};
-use serde_json::json;
-
-fn cstr(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
 
 const BAD_UTF8: &[u8] = b"\xff\xfe\0";
 
 fn bad_utf8() -> *const c_char {
     BAD_UTF8.as_ptr().cast()
-}
-
-fn last_message() -> String {
-    let len = unsafe { acs_last_error_message(ptr::null_mut(), 0) };
-    let mut buf = vec![0 as c_char; len + 1];
-    assert_eq!(
-        unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) },
-        len
-    );
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn last_code() -> String {
-    let mut buf = [0 as c_char; 128];
-    unsafe { acs_last_error_code(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn last_request_id() -> String {
-    let mut buf = [0 as c_char; 256];
-    unsafe { acs_last_error_request_id(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn assert_cleared() {
@@ -71,30 +40,6 @@ fn assert_cleared() {
     assert_eq!(unsafe { acs_last_error_code(ptr::null_mut(), 0) }, 0);
     assert_eq!(unsafe { acs_last_error_request_id(ptr::null_mut(), 0) }, 0);
     assert_eq!(acs_last_error_retry_after_ms(), 0);
-}
-
-fn new_client(env: &Env, options: *const acs_client_options) -> *mut acs_client {
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
-    let mut client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), options, &mut client) },
-        ACS_RESULT_OK,
-        "{}",
-        last_message()
-    );
-    assert!(!client.is_null());
-    client
-}
-
-fn fast_options() -> *mut acs_client_options {
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_client_options_set_retry_delay_ms(o, 10, 100) },
-        ACS_RESULT_OK
-    );
-    o
 }
 
 #[test]
@@ -161,27 +106,20 @@ fn end_to_end_through_the_c_api() {
 
     let events = env.events(&thread);
     assert_eq!(events.len(), 5);
-    assert_eq!(events[0]["id"], id_text.as_str());
-    assert_eq!(events[0]["type"], "html");
-    assert_eq!(events[0]["senderDisplayName"], "Ann");
-    assert_eq!(events[0]["metadata"]["k"], "v");
-    assert_eq!(events[1]["type"], "text");
-    assert_eq!(events[4]["chatMessageId"], id_text.as_str());
-    assert!(events[0]["userAgent"]
-        .as_str()
+    assert_eq!(events[0].id.as_deref(), Some(id_text.as_str()));
+    assert_eq!(events[0].kind.as_deref(), Some("html"));
+    assert_eq!(events[0].sender_display_name.as_deref(), Some("Ann"));
+    assert_eq!(events[0].metadata.as_ref().unwrap()["k"], "v");
+    assert_eq!(events[1].kind.as_deref(), Some("text"));
+    assert_eq!(events[4].chat_message_id.as_deref(), Some(id_text.as_str()));
+    assert!(events[0]
+        .user_agent
+        .as_deref()
         .unwrap()
         .starts_with("c-app azsdk-c-acs-chat/"));
 
-    let new_token = cstr(&env.token_for("other", 3600));
-    assert_eq!(
-        unsafe { acs_client_set_token(client, new_token.as_ptr()) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(env.events(&thread)[5]["user"], "other");
+    set_token_and_type(client, &env.token_for("other", 3600), &t);
+    assert_eq!(env.events(&thread)[5].user, "other");
     unsafe { acs_client_free(client) };
 }
 
@@ -196,9 +134,13 @@ fn service_failure_fills_last_error() {
     let client = new_client(&env, o);
     unsafe { acs_client_options_free(o) };
     let thread = thread_id("ffi-429");
-    env.fault(json!({"threadId": thread, "op": "messages", "status": 429,
-        "headers": {"retry-after-ms": "1500", "MS-CV": "cv-77"},
-        "body": r#"{"error":{"code":"TooManyRequests","message":"Rate limit exceeded."}}"#}));
+    env.fault(
+        Fault::status(429)
+            .on(&thread, Route::Messages)
+            .header("retry-after-ms", "1500")
+            .header("MS-CV", "cv-77")
+            .body(r#"{"error":{"code":"TooManyRequests","message":"Rate limit exceeded."}}"#),
+    );
     let t = cstr(&thread);
     let content = cstr("x");
     let sentinel = 0x1234usize as *mut c_char;
@@ -250,17 +192,50 @@ fn service_failure_fills_last_error() {
     unsafe { acs_client_free(client) };
 }
 
+/// What the argument tests call with: a client of a running emulator, its endpoint and
+/// token, and fresh client and message options. Freed when dropped.
+struct Handles {
+    _env: Env,
+    client: *mut acs_client,
+    url: CString,
+    token: CString,
+    o: *mut acs_client_options,
+    mo: *mut acs_message_options,
+}
+
+impl Handles {
+    fn new() -> Handles {
+        let env = start();
+        let client = new_client(&env, ptr::null());
+        let (url, token) = (cstr(&env.url), cstr(&env.token()));
+        let mut o = ptr::null_mut();
+        assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
+        let mut mo = ptr::null_mut();
+        assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
+        Handles {
+            _env: env,
+            client,
+            url,
+            token,
+            o,
+            mo,
+        }
+    }
+}
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        unsafe { acs_client_options_free(self.o) };
+        unsafe { acs_message_options_free(self.mo) };
+        unsafe { acs_client_free(self.client) };
+    }
+}
+
 #[test]
 fn null_pointers_are_rejected_everywhere() {
-    let env = start();
-    let client = new_client(&env, ptr::null());
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
+    let h = Handles::new();
+    let (client, url, token, o, mo) = (h.client, &h.url, &h.token, h.o, h.mo);
     let s = c"x".as_ptr();
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    let mut mo = ptr::null_mut();
-    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let sentinel_client = 0x10usize as *mut acs_client;
     let mut client_out = sentinel_client;
     let mut id_out = 0x20usize as *mut c_char;
@@ -376,10 +351,6 @@ fn null_pointers_are_rejected_everywhere() {
     assert_eq!(last_message(), "value is NULL");
     assert_eq!(client_out, sentinel_client);
     assert_eq!(id_out, 0x20usize as *mut c_char);
-
-    unsafe { acs_client_options_free(o) };
-    unsafe { acs_message_options_free(mo) };
-    unsafe { acs_client_free(client) };
 }
 
 #[test]
@@ -392,15 +363,9 @@ fn free_functions_accept_null() {
 
 #[test]
 fn invalid_utf8_is_invalid_argument() {
-    let env = start();
-    let client = new_client(&env, ptr::null());
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
+    let h = Handles::new();
+    let (client, url, token, o, mo) = (h.client, &h.url, &h.token, h.o, h.mo);
     let s = c"x".as_ptr();
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    let mut mo = ptr::null_mut();
-    assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
     let mut client_out = ptr::null_mut();
     let mut id_out = ptr::null_mut();
     let cases = [
@@ -425,74 +390,81 @@ fn invalid_utf8_is_invalid_argument() {
     assert!(last_message().contains("UTF-8"));
     assert!(client_out.is_null());
     assert!(id_out.is_null());
-    unsafe { acs_client_options_free(o) };
-    unsafe { acs_message_options_free(mo) };
-    unsafe { acs_client_free(client) };
 }
 
 #[test]
 fn argument_and_option_validation() {
     let mut o = ptr::null_mut();
     assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_client_options_set_connect_timeout_ms(o, 0) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_max_retries(o, 11) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_retry_delay_ms(o, 5, 4) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_api_version(o, c"".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_application_id(o, c"has space".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_ca_file(o, c"".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_timeout_ms(o, 0) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_allow_insecure_http(o, true) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_client_options_set_proactive_refresh(o, true) },
-        ACS_RESULT_OK
-    );
+    let cases = [
+        (
+            unsafe { acs_client_options_set_connect_timeout_ms(o, 0) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_max_retries(o, 11) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_retry_delay_ms(o, 5, 4) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_api_version(o, c"".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_application_id(o, c"has space".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_ca_file(o, c"".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_client_options_set_timeout_ms(o, 0) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_client_options_set_allow_insecure_http(o, true) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_client_options_set_proactive_refresh(o, true) },
+            ACS_RESULT_OK,
+        ),
+    ];
+    for (i, (rc, expected)) in cases.into_iter().enumerate() {
+        assert_eq!(rc, expected, "case {i}");
+    }
 
     let mut mo = ptr::null_mut();
     assert_eq!(unsafe { acs_message_options_new(&mut mo) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, 2) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, u32::MAX) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_message_options_set_type(mo, 0) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
-    assert_eq!(
-        unsafe { acs_set_log_callback(None, 6, ptr::null_mut()) },
-        ACS_RESULT_INVALID_ARGUMENT
-    );
+    let cases = [
+        (
+            unsafe { acs_message_options_set_type(mo, 2) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_message_options_set_type(mo, u32::MAX) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_message_options_set_type(mo, 0) },
+            ACS_RESULT_OK,
+        ),
+        (
+            unsafe { acs_message_options_add_metadata(mo, c"".as_ptr(), c"v".as_ptr()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+        (
+            unsafe { acs_set_log_callback(None, 6, ptr::null_mut()) },
+            ACS_RESULT_INVALID_ARGUMENT,
+        ),
+    ];
+    for (i, (rc, expected)) in cases.into_iter().enumerate() {
+        assert_eq!(rc, expected, "case {i}");
+    }
 
     let token = common::start().token();
     let token = cstr(&token);
@@ -667,7 +639,7 @@ fn c_token_refresher() {
         ACS_RESULT_OK
     );
     assert_eq!(state.calls.load(Ordering::SeqCst), 1);
-    assert_eq!(env.events(&thread)[0]["user"], "refreshed");
+    assert_eq!(env.events(&thread)[0].user, "refreshed");
     unsafe { acs_client_free(client) };
     assert_eq!(state.freed.load(Ordering::SeqCst), 1);
 }
@@ -769,13 +741,6 @@ fn shared_client_across_threads() {
     unsafe { acs_client_free(client as *mut acs_client) };
 }
 
-fn last_call_request_id() -> String {
-    let len = unsafe { acs_last_call_request_id(ptr::null_mut(), 0) };
-    let mut buf = vec![0u8; len + 1];
-    unsafe { acs_last_call_request_id(buf.as_mut_ptr().cast(), buf.len()) };
-    String::from_utf8(buf[..len].to_vec()).unwrap()
-}
-
 #[test]
 fn the_last_calls_answer_is_readable_on_success_and_failure() {
     let env = start();
@@ -792,7 +757,7 @@ fn the_last_calls_answer_is_readable_on_success_and_failure() {
     assert!(!sent.is_empty());
     assert_ne!(
         Some(sent.as_str()),
-        request["clientRequestId"].as_str(),
+        request.client_request_id.as_deref(),
         "the service's MS-CV"
     );
 
@@ -803,7 +768,7 @@ fn the_last_calls_answer_is_readable_on_success_and_failure() {
     assert_eq!(acs_last_call_http_status(), 200);
     assert_ne!(last_call_request_id(), sent, "each call its own id");
 
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 404}));
+    env.fault(Fault::status(404).on(&thread, Route::Typing));
     let rc = unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) };
     assert_eq!(rc, ACS_RESULT_NOT_FOUND);
     assert_eq!(acs_last_call_http_status(), 404);

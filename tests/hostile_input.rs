@@ -19,45 +19,8 @@ use acs_chat::ffi::errors::*;
 use acs_chat::ffi::message_options::*;
 use acs_chat::ffi::options::*;
 use acs_chat::ffi::strings::acs_string_free;
-use common::{start_unlimited, thread_id, Env};
-
-fn cstr(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-fn last_message() -> String {
-    let len = unsafe { acs_last_error_message(ptr::null_mut(), 0) };
-    let mut buf = vec![0 as c_char; len + 1];
-    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn fast_options() -> *mut acs_client_options {
-    let mut o = ptr::null_mut();
-    assert_eq!(unsafe { acs_client_options_new(&mut o) }, ACS_RESULT_OK);
-    assert_eq!(
-        unsafe { acs_client_options_set_retry_delay_ms(o, 10, 100) },
-        ACS_RESULT_OK
-    );
-    o
-}
-
-fn new_client(env: &Env) -> *mut acs_client {
-    let o = fast_options();
-    let url = cstr(&env.url);
-    let token = cstr(&env.token());
-    let mut client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), token.as_ptr(), o, &mut client) },
-        ACS_RESULT_OK,
-        "{}",
-        last_message()
-    );
-    unsafe { acs_client_options_free(o) };
-    client
-}
+use common::c::{cstr, fast_options, last_message, new_fast_client, set_token_and_type};
+use common::{start_unlimited, thread_id};
 
 /// Picks `value` or NULL for parameter `i` of a NULL pattern.
 fn pick<T>(mask: u32, i: u32, value: *const T) -> *const T {
@@ -89,7 +52,7 @@ fn expected(mask: u32, optional: u32) -> acs_result {
 #[test]
 fn every_combination_of_null_pointers() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let url = cstr(&env.url);
     let token = cstr(&env.token());
     let thread = thread_id("nulls");
@@ -235,7 +198,7 @@ const BAD_UTF8: &[&[u8]] = &[
 #[test]
 fn malformed_utf8_in_every_string() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let url = cstr(&env.url);
     let token = cstr(&env.token());
     let thread = thread_id("utf8");
@@ -330,7 +293,7 @@ fn refused(rc: acs_result) -> bool {
 #[test]
 fn huge_strings_are_refused_quickly_with_bounded_memory() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let thread = thread_id("huge");
     let t = cstr(&thread);
     let ten_mb = cstr(&"a".repeat(10 * 1024 * 1024));
@@ -392,15 +355,7 @@ fn huge_strings_are_refused_quickly_with_bounded_memory() {
     assert!(!last_message().contains("ssssssss"), "the token leaked");
 
     // None of it was stored, and the client still works.
-    let good = cstr(&token);
-    assert_eq!(
-        unsafe { acs_client_set_token(client, good.as_ptr()) },
-        ACS_RESULT_OK
-    );
-    assert_eq!(
-        unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
-        ACS_RESULT_OK
-    );
+    set_token_and_type(client, &token, &t);
     assert_eq!(env.events(&thread).len(), 1);
     unsafe { acs_client_free(client) };
 }
@@ -408,7 +363,7 @@ fn huge_strings_are_refused_quickly_with_bounded_memory() {
 #[test]
 fn thread_ids_made_of_url_syntax_stay_one_segment() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let ids = [
         "a/b",
         "/",
@@ -467,12 +422,21 @@ fn thread_ids_made_of_url_syntax_stay_one_segment() {
         );
         let events = env.events(id);
         assert_eq!(events.len(), 3, "{id:?}: {events:?}");
-        assert_eq!(events[0]["content"], format!("message {i}"), "{id:?}");
-        assert_eq!(events[0]["id"], returned.as_str());
-        assert_eq!(events[1]["chatMessageId"], returned.as_str());
+        assert_eq!(
+            events[0].content.as_deref(),
+            Some(format!("message {i}").as_str()),
+            "{id:?}"
+        );
+        assert_eq!(events[0].id.as_deref(), Some(returned.as_str()));
+        assert_eq!(
+            events[1].chat_message_id.as_deref(),
+            Some(returned.as_str())
+        );
         let requests = env.requests(id);
         assert!(
-            requests.iter().all(|r| r["apiVersion"] == "2025-03-15"),
+            requests
+                .iter()
+                .all(|r| r.api_version.as_deref() == Some("2025-03-15")),
             "{id:?}"
         );
     }
@@ -491,7 +455,7 @@ fn thread_ids_made_of_url_syntax_stay_one_segment() {
 #[test]
 fn control_characters_round_trip() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let thread = thread_id("controls");
     let t = cstr(&thread);
     let all_controls: String = (1u8..0x20).map(char::from).chain(['\u{7f}']).collect();
@@ -527,10 +491,19 @@ fn control_characters_round_trip() {
 
     let events = env.events(&thread);
     assert_eq!(events.len(), 2);
-    assert_eq!(events[0]["senderDisplayName"], name.as_str());
-    assert_eq!(events[0]["metadata"][&key], value.as_str());
-    assert_eq!(events[0]["content"], format!("<b>{all_controls}</b>"));
-    assert_eq!(events[1]["senderDisplayName"], name.as_str());
+    assert_eq!(
+        events[0].sender_display_name.as_deref(),
+        Some(name.as_str())
+    );
+    assert_eq!(events[0].metadata.as_ref().unwrap()[&key], value.as_str());
+    assert_eq!(
+        events[0].content.as_deref(),
+        Some(format!("<b>{all_controls}</b>").as_str())
+    );
+    assert_eq!(
+        events[1].sender_display_name.as_deref(),
+        Some(name.as_str())
+    );
 
     // Header-bound options refuse control characters instead of sending them.
     let o = fast_options();
@@ -688,7 +661,7 @@ fn endpoints_with_credentials_queries_paths_or_no_scheme() {
 #[test]
 fn huge_content_is_bad_request() {
     let env = start_unlimited();
-    let client = new_client(&env);
+    let client = new_fast_client(&env);
     let t = cstr(&thread_id("huge-strict"));
     let ten_mb = cstr(&"a".repeat(10 * 1024 * 1024));
     for i in 0..20 {

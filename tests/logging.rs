@@ -16,8 +16,9 @@ use acs_chat::ffi::client::{acs_client, acs_client_free, acs_client_new, acs_sen
 use acs_chat::ffi::errors::*;
 use acs_chat::ffi::log::acs_set_log_callback;
 use acs_chat::{set_logger, LogLevel};
+use acs_chat_emulator::{Fault, Route};
+use common::c::{cstr, last_message, new_client, new_client_with};
 use common::{start, thread_id};
-use serde_json::json;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 static LINES: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
@@ -28,14 +29,6 @@ unsafe extern "C" fn collect(user_data: *mut c_void, level: u32, message: *const
         .to_string_lossy()
         .into_owned();
     LINES.lock().unwrap().push((level, text));
-}
-
-fn last_message() -> String {
-    let mut buf = [0 as c_char; 512];
-    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]
@@ -49,17 +42,16 @@ fn log_callback_gets_attempts_without_the_token() {
         ACS_RESULT_OK
     );
 
-    let url = CString::new(env.url.clone()).unwrap();
-    let tok = CString::new(token.clone()).unwrap();
-    let mut client: *mut acs_client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
-        ACS_RESULT_OK
-    );
+    let client = new_client_with(&env.url, &token, ptr::null());
     let thread = thread_id("log");
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 503,
-                      "headers": {"retry-after-ms": "10"},
-                      "body": format!(r#"{{"error":{{"code":"X","message":"echo {token}"}}}}"#)}));
+    env.fault(
+        Fault::status(503)
+            .on(&thread, Route::Typing)
+            .header("retry-after-ms", "10")
+            .body(&format!(
+                r#"{{"error":{{"code":"X","message":"echo {token}"}}}}"#
+            )),
+    );
     let t = CString::new(thread).unwrap();
     assert_eq!(
         unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
@@ -100,11 +92,7 @@ fn log_callback_gets_attempts_without_the_token() {
 
     // After removal nothing more arrives.
     let before = LINES.lock().unwrap().len();
-    let mut client: *mut acs_client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
-        ACS_RESULT_OK
-    );
+    let client = new_client_with(&env.url, &token, ptr::null());
     unsafe { acs_client_free(client) };
     assert_eq!(LINES.lock().unwrap().len(), before);
 }
@@ -121,13 +109,7 @@ fn max_level_filters() {
         LogLevel::Warn,
     );
     let env = start();
-    let url = CString::new(env.url.clone()).unwrap();
-    let tok = CString::new(env.token()).unwrap();
-    let mut client: *mut acs_client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
-        ACS_RESULT_OK
-    );
+    let client = new_client(&env, ptr::null());
     let t = CString::new(thread_id("filter")).unwrap();
     assert_eq!(
         unsafe { acs_send_typing(client, t.as_ptr(), ptr::null()) },
@@ -153,13 +135,9 @@ fn max_level_filters() {
 fn panic_in_a_callback_becomes_acs_result_panic() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let env = start();
-    let url = CString::new(env.url.clone()).unwrap();
-    let tok = CString::new(env.token()).unwrap();
-    let mut client: *mut acs_client = ptr::null_mut();
-    assert_eq!(
-        unsafe { acs_client_new(url.as_ptr(), tok.as_ptr(), ptr::null(), &mut client) },
-        ACS_RESULT_OK
-    );
+    let url = cstr(&env.url);
+    let tok = cstr(&env.token());
+    let client = new_client(&env, ptr::null());
 
     set_logger(
         Some(Arc::new(|_, _: &str| panic!("logger exploded"))),

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_void, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,8 +20,9 @@ use acs_chat::ffi::errors::*;
 use acs_chat::ffi::options::*;
 use acs_chat::ffi::token::{acs_token_sink, acs_token_sink_set};
 use acs_chat::{ChatClient, ClientOptions, MessageOptions, RefreshError, ResultCode};
-use common::{start_unlimited, thread_id, Env};
-use serde_json::json;
+use acs_chat_emulator::{Fault, Route};
+use common::c::last_message;
+use common::{start_unlimited, start_unlimited_on, thread_id, Env};
 
 const THREADS: usize = 16;
 
@@ -53,10 +54,21 @@ fn client_with(
     ChatClient::new(&env.url, initial, &options).unwrap()
 }
 
+/// Sends one message from each of [`THREADS`] threads at once; each must succeed.
+fn send_from_every_thread(c: &ChatClient, thread: &str) {
+    std::thread::scope(|s| {
+        for i in 0..THREADS {
+            s.spawn(move || {
+                c.send_message(thread, &format!("m{i}"), &MessageOptions::new())
+                    .unwrap()
+            });
+        }
+    });
+}
+
 #[test]
 fn failing_refresher_fails_calls_without_a_loop() {
-    let env = start_unlimited();
-    let thread = thread_id("refresh-fails");
+    let (env, thread) = start_unlimited_on("refresh-fails");
     let (calls, refresher) = counting(Duration::ZERO, || Err("identity service down".into()));
 
     // Expired: every call asks once, fails with TOKEN, sends nothing.
@@ -86,8 +98,7 @@ fn failing_refresher_fails_calls_without_a_loop() {
 
 #[test]
 fn expired_refresher_tokens_are_token_errors_without_a_loop() {
-    let env = start_unlimited();
-    let thread = thread_id("refresh-expired");
+    let (env, thread) = start_unlimited_on("refresh-expired");
     let expired = env.token_for("u", -5);
     let (calls, refresher) = counting(Duration::ZERO, move || Ok(expired.clone()));
     let c = client_with(&env, &env.token_for("u", -60), refresher);
@@ -108,7 +119,7 @@ fn expired_refresher_tokens_are_token_errors_without_a_loop() {
     let expired = env.token_for("u", -5);
     let (calls, refresher) = counting(Duration::ZERO, move || Ok(expired.clone()));
     let c = client_with(&env, &env.token(), refresher);
-    env.fault(json!({"threadId": thread, "op": "typing", "status": 401, "count": 5}));
+    env.fault(Fault::status(401).on(&thread, Route::Typing).count(5));
     let err = c.send_typing(&thread, None).unwrap_err();
     assert_eq!(err.result_code(), ResultCode::Token, "{err}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -117,18 +128,10 @@ fn expired_refresher_tokens_are_token_errors_without_a_loop() {
 
 #[test]
 fn one_second_tokens_do_not_cause_a_hot_loop() {
-    let env = start_unlimited();
-    let thread = thread_id("refresh-1s");
-    let url = env.url.clone();
+    let (env, thread) = start_unlimited_on("refresh-1s");
+    let control = env.control.clone();
     let (calls, refresher) = counting(Duration::ZERO, move || {
-        let (status, body) = common::http(
-            "GET",
-            &format!("{url}/_emulator/token?expires_in=1&user=short"),
-            None,
-        );
-        assert_eq!(status, 200);
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        Ok(v["token"].as_str().unwrap().to_owned())
+        Ok(common::token_for(&control, "short", 1))
     });
     let c = client_with(&env, &env.token_for("short", 1), refresher);
     let started = Instant::now();
@@ -161,20 +164,12 @@ fn slow_refresher_is_single_flight_across_16_threads() {
         let (calls, refresher) = counting(Duration::from_millis(500), move || Ok(token.clone()));
         let c = client_with(&env, &env.token_for("u", initial_life), refresher);
         let started = Instant::now();
-        std::thread::scope(|s| {
-            for i in 0..THREADS {
-                let (c, thread) = (&c, &thread);
-                s.spawn(move || {
-                    c.send_message(thread, &format!("m{i}"), &MessageOptions::new())
-                        .unwrap()
-                });
-            }
-        });
+        send_from_every_thread(&c, &thread);
         assert_eq!(calls.load(Ordering::SeqCst), 1, "life {initial_life}");
         assert!(started.elapsed() < Duration::from_secs(5));
         let events = env.events(&thread);
         assert_eq!(events.len(), THREADS);
-        assert!(events.iter().all(|e| e["user"] == "refreshed"));
+        assert!(events.iter().all(|e| e.user == "refreshed"));
     }
 
     // Sixteen 401s at once: one refresh serves every thread. The first token's
@@ -187,15 +182,7 @@ fn slow_refresher_is_single_flight_across_16_threads() {
     let valid = env.token();
     let rejected = format!("W10.{}", valid.split_once('.').unwrap().1);
     let c = client_with(&env, &rejected, refresher);
-    std::thread::scope(|s| {
-        for i in 0..THREADS {
-            let (c, thread) = (&c, &thread);
-            s.spawn(move || {
-                c.send_message(thread, &format!("m{i}"), &MessageOptions::new())
-                    .unwrap()
-            });
-        }
-    });
+    send_from_every_thread(&c, &thread);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(env.events(&thread).len(), THREADS);
 }
@@ -204,8 +191,7 @@ fn slow_refresher_is_single_flight_across_16_threads() {
 /// reported to the waiters, not run again by each of them in turn.
 #[test]
 fn slow_failing_refresher_is_single_flight_across_16_threads() {
-    let env = start_unlimited();
-    let thread = thread_id("refresh-slow-fail");
+    let (env, thread) = start_unlimited_on("refresh-slow-fail");
     let (calls, refresher) = counting(Duration::from_millis(300), || Err("down".into()));
     let c = client_with(&env, &env.token_for("u", -30), refresher);
     let started = Instant::now();
@@ -223,8 +209,7 @@ fn slow_failing_refresher_is_single_flight_across_16_threads() {
 
 #[test]
 fn slow_failing_refresher_is_asked_at_most_once_per_call() {
-    let env = start_unlimited();
-    let thread = thread_id("refresh-slow-fail-bound");
+    let (env, thread) = start_unlimited_on("refresh-slow-fail-bound");
     let (calls, refresher) = counting(Duration::from_millis(20), || Err("down".into()));
     let c = client_with(&env, &env.token_for("u", -30), refresher);
     std::thread::scope(|s| {
@@ -288,14 +273,6 @@ unsafe extern "C" fn c_refresh(user_data: *mut c_void, sink: *mut acs_token_sink
         }
         Behaviour::NullToken => unsafe { acs_token_sink_set(sink, ptr::null()) },
     }
-}
-
-fn last_message() -> String {
-    let mut buf = vec![0 as c_char; 1024];
-    unsafe { acs_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]
@@ -365,7 +342,7 @@ fn c_refresher_misbehaving_at_the_boundary() {
         "{}",
         last_message()
     );
-    assert_eq!(env.events(&thread)[0]["user"], "c-refreshed");
+    assert_eq!(env.events(&thread)[0].user, "c-refreshed");
     unsafe { acs_client_free(client) };
     drop(state);
 }

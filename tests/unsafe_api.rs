@@ -11,7 +11,7 @@
 #![deny(unused_unsafe)]
 
 use std::ffi::c_char;
-use std::ptr;
+use std::ptr::{null, null_mut};
 
 use acs_chat::ffi::call::*;
 use acs_chat::ffi::client::*;
@@ -69,59 +69,47 @@ fn header_functions() -> Vec<(String, bool)> {
 fn pointer_taking_functions_are_unsafe_and_allow_null() {
     let mut called: Vec<&str> = Vec::new();
     let c = &mut called;
-    let null = ptr::null_mut::<c_char>();
+    let text = null_mut::<c_char>();
 
     // acs_client
-    let rc = unsafe_call!(
-        c,
-        acs_client_new(ptr::null(), ptr::null(), ptr::null(), ptr::null_mut())
-    );
+    let rc = unsafe_call!(c, acs_client_new(null(), null(), null(), null_mut()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    unsafe_call!(c, acs_client_free(ptr::null_mut()));
-    let rc = unsafe_call!(c, acs_client_set_token(ptr::null(), ptr::null()));
+    unsafe_call!(c, acs_client_free(null_mut()));
+    let rc = unsafe_call!(c, acs_client_set_token(null(), null()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
     let rc = unsafe_call!(
         c,
-        acs_send_message(
-            ptr::null(),
-            ptr::null(),
-            ptr::null(),
-            ptr::null(),
-            ptr::null_mut()
-        )
+        acs_send_message(null(), null(), null(), null(), null_mut())
     );
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    let rc = unsafe_call!(c, acs_send_typing(ptr::null(), ptr::null(), ptr::null()));
+    let rc = unsafe_call!(c, acs_send_typing(null(), null(), null()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    let rc = unsafe_call!(
-        c,
-        acs_send_read_receipt(ptr::null(), ptr::null(), ptr::null())
-    );
+    let rc = unsafe_call!(c, acs_send_read_receipt(null(), null(), null()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    unsafe_call!(c, acs_string_free(null));
+    unsafe_call!(c, acs_string_free(text));
 
     // acs_client_options
-    let rc = unsafe_call!(c, acs_client_options_new(ptr::null_mut()));
+    let rc = unsafe_call!(c, acs_client_options_new(null_mut()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    unsafe_call!(c, acs_client_options_free(ptr::null_mut()));
-    let o = ptr::null_mut();
+    unsafe_call!(c, acs_client_options_free(null_mut()));
+    let o = null_mut();
     let results = [
-        unsafe_call!(c, acs_client_options_set_api_version(o, ptr::null())),
+        unsafe_call!(c, acs_client_options_set_api_version(o, null())),
         unsafe_call!(c, acs_client_options_set_timeout_ms(o, 1)),
         unsafe_call!(c, acs_client_options_set_connect_timeout_ms(o, 1)),
         unsafe_call!(c, acs_client_options_set_max_retries(o, 1)),
         unsafe_call!(c, acs_client_options_set_retry_delay_ms(o, 1, 2)),
-        unsafe_call!(c, acs_client_options_set_application_id(o, ptr::null())),
-        unsafe_call!(c, acs_client_options_set_ca_file(o, ptr::null())),
+        unsafe_call!(c, acs_client_options_set_application_id(o, null())),
+        unsafe_call!(c, acs_client_options_set_ca_file(o, null())),
         unsafe_call!(c, acs_client_options_set_allow_insecure_http(o, true)),
         unsafe_call!(
             c,
-            acs_client_options_set_token_refresher(o, None, ptr::null_mut(), None)
+            acs_client_options_set_token_refresher(o, None, null_mut(), None)
         ),
         unsafe_call!(c, acs_client_options_set_proactive_refresh(o, true)),
         unsafe_call!(c, acs_client_options_set_total_timeout_ms(o, 1)),
         unsafe_call!(c, acs_client_options_set_max_connections_per_origin(o, 1)),
-        unsafe_call!(c, acs_token_sink_set(ptr::null_mut(), ptr::null())),
+        unsafe_call!(c, acs_token_sink_set(null_mut(), null())),
     ];
     assert!(
         results.iter().all(|rc| *rc == ACS_RESULT_NULL_PARAMETER),
@@ -129,20 +117,14 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     );
 
     // acs_message_options
-    let rc = unsafe_call!(c, acs_message_options_new(ptr::null_mut()));
+    let rc = unsafe_call!(c, acs_message_options_new(null_mut()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
-    unsafe_call!(c, acs_message_options_free(ptr::null_mut()));
-    let mo = ptr::null_mut();
+    unsafe_call!(c, acs_message_options_free(null_mut()));
+    let mo = null_mut();
     let results = [
         unsafe_call!(c, acs_message_options_set_type(mo, 0)),
-        unsafe_call!(
-            c,
-            acs_message_options_set_sender_display_name(mo, ptr::null())
-        ),
-        unsafe_call!(
-            c,
-            acs_message_options_add_metadata(mo, ptr::null(), ptr::null())
-        ),
+        unsafe_call!(c, acs_message_options_set_sender_display_name(mo, null())),
+        unsafe_call!(c, acs_message_options_add_metadata(mo, null(), null())),
     ];
     assert!(
         results.iter().all(|rc| *rc == ACS_RESULT_NULL_PARAMETER),
@@ -151,59 +133,37 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
 
     // Errors and logging.
     assert_eq!(
-        unsafe_call!(c, acs_last_error_message(null, 0)),
+        unsafe_call!(c, acs_last_error_message(text, 0)),
         "o is NULL".len()
     );
-    unsafe_call!(c, acs_last_error_code(null, 0));
-    unsafe_call!(c, acs_last_error_request_id(null, 0));
-    unsafe_call!(c, acs_last_call_request_id(null, 0));
-    let rc = unsafe_call!(c, acs_set_log_callback(None, 0, ptr::null_mut()));
+    unsafe_call!(c, acs_last_error_code(text, 0));
+    unsafe_call!(c, acs_last_error_request_id(text, 0));
+    unsafe_call!(c, acs_last_call_request_id(text, 0));
+    let rc = unsafe_call!(c, acs_set_log_callback(None, 0, null_mut()));
     assert_eq!(rc, ACS_RESULT_OK);
 
     // Asynchronous calls and completions.
     let results = [
         unsafe_call!(
             c,
-            acs_send_message_async(
-                ptr::null(),
-                ptr::null(),
-                ptr::null(),
-                ptr::null(),
-                None,
-                ptr::null_mut(),
-                ptr::null_mut()
-            )
+            acs_send_message_async(null(), null(), null(), null(), None, null_mut(), null_mut())
         ),
         unsafe_call!(
             c,
-            acs_send_typing_async(
-                ptr::null(),
-                ptr::null(),
-                ptr::null(),
-                None,
-                ptr::null_mut(),
-                ptr::null_mut()
-            )
+            acs_send_typing_async(null(), null(), null(), None, null_mut(), null_mut())
         ),
         unsafe_call!(
             c,
-            acs_send_read_receipt_async(
-                ptr::null(),
-                ptr::null(),
-                ptr::null(),
-                None,
-                ptr::null_mut(),
-                ptr::null_mut()
-            )
+            acs_send_read_receipt_async(null(), null(), null(), None, null_mut(), null_mut())
         ),
     ];
     assert!(
         results.iter().all(|rc| *rc == ACS_RESULT_NULL_PARAMETER),
         "{results:?}"
     );
-    unsafe_call!(c, acs_call_cancel(ptr::null()));
-    unsafe_call!(c, acs_call_free(ptr::null_mut()));
-    let completion = ptr::null();
+    unsafe_call!(c, acs_call_cancel(null()));
+    unsafe_call!(c, acs_call_free(null_mut()));
+    let completion = null();
     assert_eq!(
         unsafe_call!(c, acs_completion_result(completion)),
         ACS_RESULT_NULL_PARAMETER
@@ -211,15 +171,15 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     assert!(unsafe_call!(c, acs_completion_message_id(completion)).is_null());
     assert_eq!(unsafe_call!(c, acs_completion_http_status(completion)), 0);
     assert_eq!(
-        unsafe_call!(c, acs_completion_error_message(completion, null, 0)),
+        unsafe_call!(c, acs_completion_error_message(completion, text, 0)),
         0
     );
     assert_eq!(
-        unsafe_call!(c, acs_completion_error_code(completion, null, 0)),
+        unsafe_call!(c, acs_completion_error_code(completion, text, 0)),
         0
     );
     assert_eq!(
-        unsafe_call!(c, acs_completion_request_id(completion, null, 0)),
+        unsafe_call!(c, acs_completion_request_id(completion, text, 0)),
         0
     );
     assert_eq!(

@@ -3,7 +3,8 @@
 //!
 //! It validates requests as the service does (api-version, bearer JWT, JSON bodies, the
 //! limits table), stores what it accepted per thread, and exposes a control API under
-//! `/_emulator/` to mint tokens, read events and the request log, and script faults.
+//! `/_emulator/` to mint tokens, read events and the request log, and script faults;
+//! [`ControlClient`] (or [`Emulator::control`]) calls it with typed requests and answers.
 //! See `emulator/README.md` for the HTTP interface.
 //!
 //! ```no_run
@@ -15,6 +16,7 @@
 
 mod auth;
 mod control;
+mod control_client;
 mod limits;
 mod respond;
 mod routes;
@@ -27,6 +29,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+pub use control_client::{
+    ControlClient, ControlError, Event, EventOp, Fault, FaultAction, FaultsQueued, LoggedRequest,
+    Route, Token, TokenOptions,
+};
 
 /// PEM files for serving HTTPS: a certificate chain (leaf first) and its private key.
 #[derive(Clone, Debug, PartialEq, Eq)]

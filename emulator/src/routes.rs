@@ -13,6 +13,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 use serde_json::{json, Map, Value};
 
 use crate::auth;
+use crate::control_client::LoggedRequest;
 use crate::limits::Key;
 use crate::respond::{self, Resp, API_VERSIONS};
 use crate::state::{Event, EventKind, Fault, FaultAction, Op, RequestEntry, Shared};
@@ -202,20 +203,22 @@ async fn thread_route(
     let (parts, body) = req.into_parts();
     let mut entry = RequestEntry {
         seq: 0,
-        op: op.route(),
-        method: parts.method.to_string(),
-        connection,
-        http_version: version_name(parts.version),
-        at_ms: shared.ms_since_start(arrived),
-        done_ms: 0.0,
-        status: 0,
-        client_request_id: header_string(&parts.headers, "x-ms-client-request-id"),
-        user_agent: header_string(&parts.headers, hyper::header::USER_AGENT),
-        authorization: auth::scheme_of(parts.headers.get(hyper::header::AUTHORIZATION)),
-        api_version: query_param(parts.uri.query(), "api-version"),
-        content_type: header_string(&parts.headers, CONTENT_TYPE),
-        accept: header_string(&parts.headers, hyper::header::ACCEPT),
-        fault: false,
+        line: LoggedRequest {
+            op: op.public(),
+            method: parts.method.to_string(),
+            connection,
+            http_version: version_name(parts.version).to_owned(),
+            at_ms: shared.ms_since_start(arrived),
+            done_ms: 0.0,
+            status: 0,
+            client_request_id: header_string(&parts.headers, "x-ms-client-request-id"),
+            user_agent: header_string(&parts.headers, hyper::header::USER_AGENT),
+            authorization: auth::scheme_of(parts.headers.get(hyper::header::AUTHORIZATION)),
+            api_version: query_param(parts.uri.query(), "api-version"),
+            content_type: header_string(&parts.headers, CONTENT_TYPE),
+            accept: header_string(&parts.headers, hyper::header::ACCEPT),
+            fault: false,
+        },
     };
     let fault = if parts.method == Method::POST {
         shared.lock().take_fault(&thread_id, op)

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use hyper::StatusCode;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::control_client::{LoggedRequest, Route};
 use crate::limits::Limiter;
 
 /// Longest service latency and scripted delay, in milliseconds.
@@ -39,12 +41,12 @@ impl Op {
         }
     }
 
-    /// The route name, as used in the request log and in faults.
-    pub fn route(self) -> &'static str {
+    /// The public name of the route.
+    pub fn public(self) -> Route {
         match self {
-            Op::Messages => "messages",
-            Op::Typing => "typing",
-            Op::ReadReceipts => "readReceipts",
+            Op::Messages => Route::Messages,
+            Op::Typing => Route::Typing,
+            Op::ReadReceipts => Route::ReadReceipts,
         }
     }
 }
@@ -241,28 +243,27 @@ impl Event {
     }
 }
 
-/// One line of a thread's request log. Holds the Authorization scheme only.
+/// One line of a thread's request log, as the control API shows it (the Authorization scheme
+/// only), and its sequence number.
 #[derive(Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct RequestEntry {
     #[serde(skip)]
     pub seq: u64,
-    pub op: &'static str,
-    pub method: String,
-    /// Number of the connection the request came on, from 1 in accept order.
-    pub connection: u64,
-    /// `HTTP/1.1`, `HTTP/2.0` (or `HTTP/1.0`).
-    pub http_version: &'static str,
-    pub at_ms: f64,
-    pub done_ms: f64,
-    pub status: u16,
-    pub client_request_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub authorization: String,
-    pub api_version: Option<String>,
-    pub content_type: Option<String>,
-    pub accept: Option<String>,
-    pub fault: bool,
+    #[serde(flatten)]
+    pub line: LoggedRequest,
+}
+
+impl Deref for RequestEntry {
+    type Target = LoggedRequest;
+    fn deref(&self) -> &LoggedRequest {
+        &self.line
+    }
+}
+
+impl DerefMut for RequestEntry {
+    fn deref_mut(&mut self) -> &mut LoggedRequest {
+        &mut self.line
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

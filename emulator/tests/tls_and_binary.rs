@@ -10,7 +10,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
+use acs_chat_emulator::{
+    ControlClient, ControlError, Emulator, EmulatorConfig, TlsFiles, TokenOptions,
+};
 use common::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
@@ -60,6 +62,17 @@ fn make_certs(name: &str) -> TestCerts {
         ca_pem: ca.pem(),
         files,
     }
+}
+
+/// Certificates named `name`, and an emulator serving HTTPS with them.
+fn start_https(name: &str) -> (TestCerts, Emulator) {
+    let certs = make_certs(name);
+    let emu = Emulator::start(EmulatorConfig {
+        tls: Some(certs.files.clone()),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    (certs, emu)
 }
 
 fn tls_client(ca_pem: &str) -> reqwest::blocking::Client {
@@ -161,13 +174,41 @@ fn round_trip(c: &reqwest::blocking::Client, url: &str) {
 }
 
 #[test]
+fn control_client_over_https() {
+    let (certs, emu) = start_https("control");
+    let url = emu.url();
+    // Offering h2 as well: the control client still speaks HTTP/1.1.
+    let control =
+        ControlClient::with_tls(&url, &rustls_config(&certs.ca_pem, &["h2", "http/1.1"])).unwrap();
+    let token = control
+        .token(&TokenOptions::new().user("tls-user"))
+        .unwrap();
+    let c = tls_client(&certs.ca_pem);
+    assert_eq!(
+        send_over(&c, &url, "19%3Atls%40thread.v2", &token.token, "typed")
+            .unwrap()
+            .status(),
+        201
+    );
+    let events = control.events("19:tls@thread.v2").unwrap();
+    assert_eq!(events[0].content.as_deref(), Some("typed"));
+    assert_eq!(events[0].user, "tls-user");
+    let log = control.requests("19:tls@thread.v2").unwrap();
+    assert_eq!(log[0].http_version, "HTTP/2.0");
+
+    // Without a configuration, or trusting another CA: errors, not answers.
+    assert!(matches!(emu.control().limits(), Err(ControlError::Url(_))));
+    let untrusting =
+        ControlClient::with_tls(&url, &rustls_config(&make_certs("stranger").ca_pem, &[])).unwrap();
+    assert!(matches!(
+        untrusting.limits(),
+        Err(ControlError::Transport(_))
+    ));
+}
+
+#[test]
 fn library_serves_https() {
-    let certs = make_certs("lib");
-    let emu = Emulator::start(EmulatorConfig {
-        tls: Some(certs.files.clone()),
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
+    let (certs, emu) = start_https("lib");
     let url = emu.url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let c = tls_client(&certs.ca_pem);
@@ -201,12 +242,7 @@ fn library_serves_https() {
 
 #[test]
 fn https_serves_http2_by_alpn_and_http1_otherwise() {
-    let certs = make_certs("alpn");
-    let emu = Emulator::start(EmulatorConfig {
-        tls: Some(certs.files.clone()),
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
+    let (certs, emu) = start_https("alpn");
     let url = emu.url();
     let h2 = alpn_client(&certs.ca_pem, &["h2", "http/1.1"]);
     let resp = h2

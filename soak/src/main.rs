@@ -28,8 +28,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{c_char, c_void, CStr, CString};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,7 +41,7 @@ use acs_chat::ffi::options::*;
 use acs_chat::ffi::strings::acs_string_free;
 use acs_chat::ffi::token::{acs_token_sink, acs_token_sink_set};
 use acs_chat::ResultCode;
-use serde_json::{json, Value};
+use acs_chat_emulator::{ControlClient, EventOp, Fault, FaultAction, Route, TokenOptions};
 
 /// Chat threads each worker spreads its calls over.
 const THREADS_PER_WORKER: usize = 4;
@@ -59,75 +57,6 @@ fn env_number(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
-}
-
-// ---- the emulator's control API ----------------------------------------
-
-/// One request with `Connection: close`; returns status and body.
-fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let host = base
-        .strip_prefix("http://")
-        .expect("an http:// emulator URL");
-    let mut stream = TcpStream::connect(host).expect("connect to the emulator");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write to the emulator");
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .expect("read from the emulator");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
-    }
-    out
-}
-
-fn control(base: &str, method: &str, path: &str, body: Option<&str>) -> Value {
-    let (status, text) = http(base, method, path, body);
-    assert_eq!(status, 200, "{method} {path}: {text}");
-    serde_json::from_str(&text).expect("the control API answers JSON")
-}
-
-fn encode(id: &str) -> String {
-    id.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 // ---- process measurements ----------------------------------------------
@@ -553,28 +482,33 @@ fn worker(
 }
 
 /// A random fault for the next calls of any thread.
-fn random_fault() -> Value {
-    let op = ["messages", "typing", "readReceipts", "*"][fastrand::usize(..4)];
+fn random_fault() -> Fault {
+    let route = [
+        Some(Route::Messages),
+        Some(Route::Typing),
+        Some(Route::ReadReceipts),
+        None,
+    ][fastrand::usize(..4)];
     let count = fastrand::u32(1..=3);
-    let mut fault = match fastrand::u8(..12) {
-        0 => json!({"status": ([400, 401, 403, 404, 409][fastrand::usize(..5)])}),
-        1 | 2 => json!({"status": ([408, 429, 500, 502, 503, 504][fastrand::usize(..6)]),
-                        "headers": {"Retry-After": "0"}}),
-        3 => {
-            json!({"status": 429, "headers": {"retry-after-ms": fastrand::u32(0..40).to_string()}})
-        }
-        4 => json!({"status": 503, "body": "<html>down</html>"}),
-        5 => json!({"action": "drop"}),
-        6 => json!({"action": "dropBeforeBody"}),
-        7 => json!({"delayMs": fastrand::u64(0..=MAX_DELAY_MS)}),
-        8 => json!({"action": "oversize"}),
-        9 => json!({"status": 201, "body": "{}"}),
-        10 => json!({"status": 307, "headers": {"Location": "/chat/threads/elsewhere/messages"}}),
-        _ => json!({"status": 200, "body": "{\"id\":"}),
+    let fault = match fastrand::u8(..12) {
+        0 => Fault::status([400, 401, 403, 404, 409][fastrand::usize(..5)]),
+        1 | 2 => Fault::status([408, 429, 500, 502, 503, 504][fastrand::usize(..6)])
+            .header("Retry-After", "0"),
+        3 => Fault::status(429).header("retry-after-ms", &fastrand::u32(0..40).to_string()),
+        4 => Fault::status(503).body("<html>down</html>"),
+        5 => Fault::action(FaultAction::Drop),
+        6 => Fault::action(FaultAction::DropBeforeBody),
+        7 => Fault::new().delay(Duration::from_millis(fastrand::u64(0..=MAX_DELAY_MS))),
+        8 => Fault::action(FaultAction::Oversize),
+        9 => Fault::status(201).body("{}"),
+        10 => Fault::status(307).header("Location", "/chat/threads/elsewhere/messages"),
+        _ => Fault::status(200).body("{\"id\":"),
     };
-    fault["op"] = json!(op);
-    fault["count"] = json!(count);
-    fault
+    let fault = fault.count(count);
+    match route {
+        Some(route) => fault.route(route),
+        None => fault,
+    }
 }
 
 /// What the emulator stored, compared with what the client reported.
@@ -588,22 +522,17 @@ struct Check {
 }
 
 impl Check {
-    fn batch(&mut self, url: &str, batch: Batch) {
+    fn batch(&mut self, control: &ControlClient, batch: Batch) {
         let mut stored: HashMap<String, Vec<String>> = HashMap::new(); // content -> ids
         for k in 0..THREADS_PER_WORKER {
             let thread = thread_name(batch.worker, k, batch.epoch);
-            let events = control(
-                url,
-                "GET",
-                &format!("/_emulator/threads/{}/events", encode(&thread)),
-                None,
-            );
-            for e in events["events"].as_array().into_iter().flatten() {
-                if e["op"] != "message" {
+            let events = control.events(&thread).expect("the thread's events");
+            for e in events {
+                if e.op != EventOp::Message {
                     continue;
                 }
                 self.stored_total += 1;
-                let content = e["content"].as_str().unwrap_or_default().to_owned();
+                let content = e.content.unwrap_or_default();
                 if !content.starts_with(&format!("soak w{} ", batch.worker)) {
                     self.problems.push(format!(
                         "{thread}: stored message from elsewhere: {content:?}"
@@ -612,7 +541,7 @@ impl Check {
                 stored
                     .entry(content)
                     .or_default()
-                    .push(e["id"].as_str().unwrap_or_default().to_owned());
+                    .push(e.id.unwrap_or_default());
             }
         }
         for m in &batch.messages {
@@ -658,16 +587,11 @@ fn main() {
     let fault_interval = Duration::from_millis(env_number("SOAK_FAULT_INTERVAL_MS", 20));
     println!("soak: {workers} threads for {seconds} s against {url}");
 
-    let token = control(
-        &url,
-        "GET",
-        "/_emulator/token?expires_in=7200&user=soak",
-        None,
-    )["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
-    let token = CString::new(token).unwrap();
+    let control = ControlClient::new(&url).expect("an http:// emulator URL");
+    let token = control
+        .token(&TokenOptions::new().user("soak").expires_in(7200))
+        .expect("a token");
+    let token = CString::new(token.token).unwrap();
     let refresher = Box::new(Refresher {
         token: token.clone(),
         calls: AtomicU64::new(0),
@@ -735,12 +659,9 @@ fn main() {
         });
         s.spawn(|| {
             while Instant::now() < deadline {
-                let pending = control(&url, "GET", "/_emulator/faults", None)["pending"]
-                    .as_u64()
-                    .unwrap_or(0);
+                let pending = control.pending_faults().expect("pending faults");
                 if pending < MAX_PENDING_FAULTS {
-                    let fault = random_fault().to_string();
-                    control(&url, "POST", "/_emulator/faults", Some(&fault));
+                    control.fault(&random_fault()).expect("fault queued");
                     faults_queued.fetch_add(1, Ordering::Relaxed);
                 }
                 std::thread::sleep(fault_interval);
@@ -757,7 +678,7 @@ fn main() {
                 if settled > now {
                     std::thread::sleep(settled - now);
                 }
-                check.batch(&url, batch);
+                check.batch(&control, batch);
             }
             check
         });

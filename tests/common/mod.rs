@@ -1,15 +1,15 @@
-//! Helpers shared by the integration tests: an in-process emulator and a
-//! tiny HTTP/1.1 client for its control API.
+//! Helpers shared by the integration tests: an in-process emulator with its typed control
+//! client, Rust clients of it, and (in `c`) the C API's setup and last-error readers.
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+pub mod c;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use acs_chat::{ChatClient, ClientOptions};
-use acs_chat_emulator::{Emulator, EmulatorConfig};
-use serde_json::Value;
+use acs_chat_emulator::{ControlClient, Emulator, EmulatorConfig, Event, Fault, LoggedRequest};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Default options with short retry delays (10 ms up to 200 ms).
 pub fn fast_options() -> ClientOptions {
@@ -27,28 +27,41 @@ pub fn client(env: &Env, options: &ClientOptions) -> ChatClient {
     ChatClient::new(&env.url, &env.token(), options).expect("client")
 }
 
-/// A running emulator and its base URL.
+/// The start of most tests: an emulator (limits on), a client of it with
+/// [`fast_options`], and a fresh thread id.
+pub fn setup(name: &str) -> (Env, ChatClient, String) {
+    let env = start();
+    let c = client(&env, &fast_options());
+    (env, c, thread_id(name))
+}
+
+/// An emulator with the service limits off, and a fresh thread id.
+pub fn start_unlimited_on(name: &str) -> (Env, String) {
+    (start_unlimited(), thread_id(name))
+}
+
+/// A running emulator, its base URL and its control client.
 pub struct Env {
     pub emulator: Emulator,
     pub url: String,
+    pub control: ControlClient,
 }
 
 /// Starts an emulator with the service limits on.
 pub fn start() -> Env {
-    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator starts");
-    let url = emulator.url();
-    Env { emulator, url }
+    start_with(EmulatorConfig::default())
 }
 
 /// Starts an emulator with the service limits off.
 pub fn start_unlimited() -> Env {
-    let config = EmulatorConfig {
+    start_with(EmulatorConfig {
         limits: false,
         ..EmulatorConfig::default()
-    };
-    let emulator = Emulator::start(config).expect("emulator starts");
-    let url = emulator.url();
-    Env { emulator, url }
+    })
+}
+
+fn start_with(config: EmulatorConfig) -> Env {
+    Env::new(Emulator::start(config).expect("emulator starts"))
 }
 
 /// A thread id unique to this process.
@@ -60,85 +73,31 @@ pub fn thread_id(name: &str) -> String {
     )
 }
 
-/// Percent-encodes a thread id as one path segment (for the control API).
+/// Bytes left as they are in a path segment: letters, digits and `-._~`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a thread id as one path segment.
 pub fn encode(id: &str) -> String {
-    let mut out = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// One HTTP/1.1 request with `Connection: close`; returns status and body.
-pub fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let mut stream = TcpStream::connect(host).expect("connect to emulator");
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-    out
-}
-
-fn json(method: &str, url: &str, body: Option<&str>) -> Value {
-    let (status, text) = http(method, url, body);
-    assert_eq!(status, 200, "{method} {url}: {text}");
-    serde_json::from_str(&text).expect("control API answers JSON")
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 impl Env {
+    /// `emulator`, with its URL and control client.
+    pub fn new(emulator: Emulator) -> Env {
+        Env {
+            url: emulator.url(),
+            control: emulator.control(),
+            emulator,
+        }
+    }
+
     /// A token for `user` valid for `expires_in` seconds (negative: expired).
     pub fn token_for(&self, user: &str, expires_in: i64) -> String {
-        let v = json(
-            "GET",
-            &format!(
-                "{}/_emulator/token?expires_in={expires_in}&user={user}",
-                self.url
-            ),
-            None,
-        );
-        v["token"].as_str().unwrap().to_owned()
+        token_for(&self.control, user, expires_in)
     }
 
     /// A token valid for an hour.
@@ -146,41 +105,31 @@ impl Env {
         self.token_for("user1", 3600)
     }
 
-    /// Queues a fault (JSON object or array).
-    pub fn fault(&self, spec: Value) {
-        json(
-            "POST",
-            &format!("{}/_emulator/faults", self.url),
-            Some(&spec.to_string()),
-        );
+    /// Queues a fault.
+    pub fn fault(&self, fault: Fault) {
+        self.control.fault(&fault).expect("fault queued");
     }
 
     /// The thread's accepted events.
-    pub fn events(&self, thread: &str) -> Vec<Value> {
-        let v = json(
-            "GET",
-            &format!("{}/_emulator/threads/{}/events", self.url, encode(thread)),
-            None,
-        );
-        v["events"].as_array().cloned().unwrap_or_default()
+    pub fn events(&self, thread: &str) -> Vec<Event> {
+        self.control.events(thread).expect("events")
     }
 
     /// Every request that reached the thread's routes.
-    pub fn requests(&self, thread: &str) -> Vec<Value> {
-        let v = json(
-            "GET",
-            &format!("{}/_emulator/threads/{}/requests", self.url, encode(thread)),
-            None,
-        );
-        v["requests"].as_array().cloned().unwrap_or_default()
+    pub fn requests(&self, thread: &str) -> Vec<LoggedRequest> {
+        self.control.requests(thread).expect("request log")
     }
 
     /// Turns the service limits on or off.
     pub fn set_limits(&self, enabled: bool) {
-        json(
-            "POST",
-            &format!("{}/_emulator/limits", self.url),
-            Some(&format!(r#"{{"enabled":{enabled}}}"#)),
-        );
+        assert_eq!(self.control.set_limits(enabled).expect("limits"), enabled);
     }
+}
+
+/// A token of `control`'s emulator for `user`, valid for `expires_in` seconds.
+pub fn token_for(control: &ControlClient, user: &str, expires_in: i64) -> String {
+    let options = acs_chat_emulator::TokenOptions::new()
+        .user(user)
+        .expires_in(expires_in);
+    control.token(&options).expect("token").token
 }

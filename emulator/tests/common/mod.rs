@@ -1,12 +1,13 @@
-//! Helpers shared by the integration tests: a blocking HTTP client, request shortcuts, and
-//! the emulator binary run as a child process.
+//! Helpers shared by the integration tests: a blocking HTTP client, request shortcuts (raw,
+//! as the control API's wire format is under test; tokens through the typed control client),
+//! and the emulator binary run as a child process.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acs_chat_emulator::{Emulator, EmulatorConfig};
+use acs_chat_emulator::{ControlClient, Emulator, EmulatorConfig, TokenOptions};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
@@ -46,9 +47,11 @@ pub fn enc(thread_id: &str) -> String {
     utf8_percent_encode(thread_id, NON_ALPHANUMERIC).to_string()
 }
 
+/// A token for `user`, valid for an hour, minted through the typed control client.
 pub fn token_for(url: &str, user: &str) -> String {
-    let body = get_json(&format!("{url}/_emulator/token?user={}", enc(user)));
-    body["token"].as_str().expect("token string").to_string()
+    let control = ControlClient::new(url).expect("plain HTTP emulator URL");
+    let token = control.token(&TokenOptions::new().user(user));
+    token.expect("token minted").token
 }
 
 pub fn token(url: &str) -> String {
@@ -84,6 +87,8 @@ pub fn call(c: &Client, url: &str, thread_id: &str, op: &str, token: &str, body:
     .expect("request answered")
 }
 
+/// The thread's events as the control API's JSON (the wire format these tests check; see
+/// `ControlClient::events` for typed ones).
 pub fn events(url: &str, thread_id: &str) -> Vec<Value> {
     let body = get_json(&format!(
         "{url}/_emulator/threads/{}/events",
@@ -92,6 +97,7 @@ pub fn events(url: &str, thread_id: &str) -> Vec<Value> {
     body["events"].as_array().expect("events array").clone()
 }
 
+/// The thread's request log as the control API's JSON.
 pub fn requests(url: &str, thread_id: &str) -> Vec<Value> {
     let body = get_json(&format!(
         "{url}/_emulator/threads/{}/requests",
