@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth;
-use crate::respond::{self, Resp};
 use crate::request::{body_error, decode_segment, query_param, read_body};
+use crate::respond::{self, Resp};
 use crate::state::{Fault, FaultAction, Op, Shared, MAX_DELAY_MS};
 
 pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) -> Resp {

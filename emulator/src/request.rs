@@ -119,7 +119,6 @@ pub(crate) fn body_error(e: BodyError) -> Result<Resp, Abort> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

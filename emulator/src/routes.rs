@@ -514,7 +514,10 @@ mod tests {
         else {
             panic!("content over the limit accepted");
         };
-        assert_eq!((message.as_str(), field), ("Message size exceeded.", "content"));
+        assert_eq!(
+            (message.as_str(), field),
+            ("Message size exceeded.", "content")
+        );
         assert!(validate(Op::Messages, obj(json!({"content": 1}))).is_err());
         assert!(validate(
             Op::Messages,

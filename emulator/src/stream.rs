@@ -71,7 +71,9 @@ impl Hub {
     }
 
     pub fn event(&self, thread_id: &str, event: &Event) {
-        self.publish(|| json!({"kind": "event", "threadId": thread_id, "event": event_view(event)}));
+        self.publish(
+            || json!({"kind": "event", "threadId": thread_id, "event": event_view(event)}),
+        );
     }
 
     pub fn request(&self, thread_id: &str, entry: &RequestEntry) {
@@ -273,7 +275,10 @@ pub(crate) fn open(shared: &Arc<Shared>) -> Response<ServerBody> {
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     resp
 }
 
@@ -399,6 +404,59 @@ impl Body for ServerBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+
+    fn next_frame(rt: &tokio::runtime::Runtime, body: &mut ServerBody) -> Value {
+        let frame = rt.block_on(body.frame()).unwrap().unwrap();
+        let data = frame.into_data().unwrap();
+        let text = std::str::from_utf8(&data).unwrap();
+        let line = text.lines().find(|l| l.starts_with("data: ")).unwrap();
+        serde_json::from_str(&line["data: ".len()..]).unwrap()
+    }
+
+    fn typing(n: usize) -> Event {
+        Event {
+            kind: EventKind::Typing {
+                sender_display_name: Some(format!("n{n}")),
+            },
+            user: "u".into(),
+            client_request_id: None,
+            user_agent: None,
+            at_ms: n as f64,
+        }
+    }
+
+    /// A stream more than the ring behind gets one snapshot instead of the backlog.
+    #[test]
+    fn a_stream_that_falls_behind_starts_again_from_a_snapshot() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let shared = Shared::new(true, (Duration::ZERO, Duration::ZERO), false, addr);
+        let mut body = open(&shared).into_body();
+        assert_eq!(next_frame(&rt, &mut body)["threadCount"], 0);
+        for n in 0..RING + 10 {
+            shared.lock().push_event("t", typing(n));
+        }
+        let caught_up = next_frame(&rt, &mut body);
+        assert_eq!(caught_up["kind"], "snapshot");
+        let thread = &caught_up["threads"][0];
+        assert_eq!(thread["eventCount"], RING + 10);
+        let shown = thread["events"].as_array().unwrap();
+        assert_eq!(shown.len(), SNAPSHOT_EVENTS);
+        assert_eq!(
+            shown.last().unwrap()["senderDisplayName"],
+            format!("n{}", RING + 9)
+        );
+        // Then changes again, one by one.
+        shared.lock().push_event("t", typing(999));
+        let change = next_frame(&rt, &mut body);
+        assert_eq!(change["kind"], "event");
+        assert_eq!(change["event"]["senderDisplayName"], "n999");
+    }
 
     #[test]
     fn clipping_keeps_whole_characters() {

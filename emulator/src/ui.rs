@@ -60,7 +60,10 @@ fn static_asset(text: &'static str, content_type: &'static str) -> Response<Serv
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("content-security-policy", HeaderValue::from_static(CSP));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     resp
 }
@@ -83,7 +86,10 @@ mod tests {
         ] {
             assert!(!SCRIPT.contains(sink), "app.js uses {sink}");
         }
-        assert!(SCRIPT.contains("DOMParser"), "HTML messages go through the sanitizer");
+        assert!(
+            SCRIPT.contains("DOMParser"),
+            "HTML messages go through the sanitizer"
+        );
     }
 
     #[test]
