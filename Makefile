@@ -13,7 +13,8 @@ DESTDIR ?=
 help:
 	@echo "make demo      build, start the emulator, send through the C API (README)"
 	@echo "make test      every suite: Rust, C under valgrind and ASan/UBSan, Python, C#,"
-	@echo "               official SDK, examples, install, wheel, short fuzz and soak runs"
+	@echo "               official SDK, web inbox in Chromium, examples, install, wheel,"
+	@echo "               short fuzz and soak runs"
 	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk | test-sanitize"
 	@echo "make test-browser          the emulator's web inbox in headless Chromium"
 	@echo "make test-python-versions  the Python suite on 3.8 and 3.13 (pyenv's; part of make test)"

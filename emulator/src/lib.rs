@@ -3,8 +3,9 @@
 //!
 //! It validates requests as the service does (api-version, bearer JWT, JSON bodies, the
 //! limits table), stores what it accepted per thread, and exposes a control API under
-//! `/_emulator/` to mint tokens, read events and the request log, and script faults.
-//! See `emulator/README.md` for the HTTP interface.
+//! `/_emulator/` to mint tokens, read events and the request log, and script faults, and a
+//! web inbox at `/` that shows threads, typing and read receipts live (server-sent events
+//! from `/_emulator/stream`). See `emulator/README.md` for the HTTP interface.
 //!
 //! ```no_run
 //! use acs_chat_emulator::{Emulator, EmulatorConfig};

@@ -26,7 +26,8 @@ Options:
   --tls-key FILE     PEM private key for --tls-cert
   -h, --help         print this help
 
-The first line on stdout is `listening on http://ADDR` (or https://).
+The first line on stdout is `listening on http://ADDR` (or https://); open that address in
+a browser for the web inbox, which shows what arrives live.
 SIGINT or SIGTERM stops it with exit status 0.";
 
 /// Largest `--latency-ms`.
