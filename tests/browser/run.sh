@@ -24,6 +24,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+chromium=$(command -v "${CHROMIUM:-chromium}") ||
+  { echo "browser: ${CHROMIUM:-chromium} not found" >&2; exit 1; }
+chromedriver=$(command -v "${CHROMEDRIVER:-chromedriver}") ||
+  { echo "browser: ${CHROMEDRIVER:-chromedriver} not found" >&2; exit 1; }
 
 if [[ "${ACS_SKIP_CARGO_BUILD:-0}" != 1 ]]; then
   cargo build --quiet -p acs_chat -p acs-chat-emulator
@@ -31,8 +35,7 @@ fi
 
 export ACS_EMULATOR_BIN="${ACS_EMULATOR_BIN:-$root/target/debug/acs-chat-emulator}"
 export ACS_CHAT_LIBRARY="${ACS_CHAT_LIBRARY:-$root/target/debug/libacs_chat.so}"
-export CHROMIUM="$(command -v "${CHROMIUM:-chromium}")"
-export CHROMEDRIVER="$(command -v "${CHROMEDRIVER:-chromedriver}")"
+export CHROMIUM="$chromium" CHROMEDRIVER="$chromedriver"
 export ACS_BROWSER_ARTIFACTS="$root/target/browser"
 export PYTHONPATH="$root/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
