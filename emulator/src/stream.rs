@@ -26,7 +26,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::respond;
 use crate::routes::MAX_CONTENT_BYTES;
-use crate::state::{Event, EventKind, RequestEntry, Shared, State};
+use crate::state::{Event, RequestEntry, Shared, State};
 
 /// Changes a stream may fall behind before it is sent a new snapshot instead.
 pub(crate) const RING: usize = 256;
@@ -110,59 +110,41 @@ fn clip(text: &str, max: usize, clipped: &mut bool) -> String {
     format!("{}…", &text[..end])
 }
 
-fn clip_opt(text: &Option<String>, max: usize, clipped: &mut bool) -> Value {
-    match text {
-        Some(text) => Value::String(clip(text, max, clipped)),
-        None => Value::Null,
-    }
-}
-
-/// An event as the page shows it.
+/// An event as the events API gives it, without the client's request id and user agent,
+/// its strings clipped for display.
 fn event_view(event: &Event) -> Value {
+    let mut view = event.to_json();
     let mut clipped = false;
-    let mut view = match &event.kind {
-        EventKind::Message {
-            id,
-            content,
-            kind,
-            sender_display_name,
-            metadata,
-        } => {
-            let metadata = metadata.as_ref().map(|map| {
-                let mut shown = Map::new();
-                for (key, value) in map.iter().take(METADATA_SHOWN) {
-                    let value = value.as_str().unwrap_or_default();
-                    shown.insert(
-                        clip(key, SHORT_TEXT, &mut clipped),
-                        Value::String(clip(value, SHORT_TEXT, &mut clipped)),
-                    );
-                }
-                clipped |= map.len() > METADATA_SHOWN;
-                shown
-            });
-            json!({
-                "op": "message",
-                "id": id,
-                "content": clip(content, MAX_CONTENT_BYTES, &mut clipped),
-                "type": kind.to_ascii_lowercase(),
-                "senderDisplayName": clip_opt(sender_display_name, SHORT_TEXT, &mut clipped),
-                "metadata": metadata,
-            })
+    if let Value::Object(map) = &mut view {
+        map.remove("clientRequestId");
+        map.remove("userAgent");
+        for (field, max) in [
+            ("content", MAX_CONTENT_BYTES),
+            ("senderDisplayName", SHORT_TEXT),
+            ("chatMessageId", SHORT_TEXT),
+            ("user", SHORT_TEXT),
+        ] {
+            if let Some(Value::String(text)) = map.get_mut(field) {
+                *text = clip(text, max, &mut clipped);
+            }
         }
-        EventKind::Typing {
-            sender_display_name,
-        } => json!({
-            "op": "typing",
-            "senderDisplayName": clip_opt(sender_display_name, SHORT_TEXT, &mut clipped),
-        }),
-        EventKind::ReadReceipt { chat_message_id } => json!({
-            "op": "readReceipt",
-            "chatMessageId": clip(chat_message_id, SHORT_TEXT, &mut clipped),
-        }),
-    };
-    view["user"] = Value::String(clip(&event.user, SHORT_TEXT, &mut clipped));
-    view["atMs"] = json!(event.at_ms);
-    view["clipped"] = Value::Bool(clipped);
+        if let Some(Value::String(kind)) = map.get_mut("type") {
+            kind.make_ascii_lowercase();
+        }
+        if let Some(Value::Object(metadata)) = map.get("metadata") {
+            let mut shown = Map::new();
+            for (key, value) in metadata.iter().take(METADATA_SHOWN) {
+                let value = value.as_str().unwrap_or_default();
+                shown.insert(
+                    clip(key, SHORT_TEXT, &mut clipped),
+                    Value::String(clip(value, SHORT_TEXT, &mut clipped)),
+                );
+            }
+            clipped |= metadata.len() > METADATA_SHOWN;
+            map.insert("metadata".into(), Value::Object(shown));
+        }
+        map.insert("clipped".into(), Value::Bool(clipped));
+    }
     view
 }
 
@@ -415,6 +397,7 @@ mod tests {
     }
 
     fn typing(n: usize) -> Event {
+        use crate::state::EventKind;
         Event {
             kind: EventKind::Typing {
                 sender_display_name: Some(format!("n{n}")),

@@ -209,15 +209,20 @@ fn long_fields_are_clipped_on_the_stream_but_whole_in_the_events_api() {
     assert_eq!(stored[0]["metadata"].as_object().unwrap().len(), 40);
 }
 
+/// `n` open streams, each past its snapshot.
+fn open_feeds(c: &reqwest::blocking::Client, url: &str, n: usize) -> Vec<Feed> {
+    let feeds: Vec<Feed> = (0..n).map(|_| Feed::open(c, url)).collect();
+    for feed in &feeds {
+        assert_eq!(feed.next()["kind"], "snapshot");
+    }
+    feeds
+}
+
 #[test]
 fn shutdown_ends_open_streams_without_waiting_for_them() {
     let emu = start();
     let url = emu.url();
-    let c = stream_client();
-    let feeds: Vec<Feed> = (0..3).map(|_| Feed::open(&c, &url)).collect();
-    for feed in &feeds {
-        assert_eq!(feed.next()["kind"], "snapshot");
-    }
+    let feeds = open_feeds(&stream_client(), &url, 3);
     let t0 = Instant::now();
     emu.shutdown();
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
@@ -231,10 +236,7 @@ fn streams_beyond_the_limit_are_refused_until_one_closes() {
     let emu = start();
     let url = emu.url();
     let c = stream_client();
-    let feeds: Vec<Feed> = (0..31).map(|_| Feed::open(&c, &url)).collect();
-    for feed in &feeds {
-        assert_eq!(feed.next()["kind"], "snapshot");
-    }
+    let _feeds = open_feeds(&c, &url, 31);
     // The 32nd over a bare socket, to close it at will.
     let mut raw = std::net::TcpStream::connect(emu.addr()).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

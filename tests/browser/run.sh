@@ -16,14 +16,7 @@ cd "$root"
 need=()
 command -v "${CHROMIUM:-chromium}" >/dev/null || need+=(chromium)
 command -v "${CHROMEDRIVER:-chromedriver}" >/dev/null || need+=(chromium-driver)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  sudo=
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+[ ${#need[@]} -eq 0 ] || "$root/scripts/apt-install.sh" "${need[@]}"
 chromium=$(command -v "${CHROMIUM:-chromium}") ||
   { echo "browser: ${CHROMIUM:-chromium} not found" >&2; exit 1; }
 chromedriver=$(command -v "${CHROMEDRIVER:-chromedriver}") ||
