@@ -199,7 +199,10 @@ impl State {
         (status, reason): (u16, Option<String>),
         done_ms: f64,
     ) {
-        let log = self.thread_mut(thread_id);
+        // Gone when a reset came while the request was handled.
+        let Some(log) = self.threads.get_mut(thread_id) else {
+            return;
+        };
         let Some(entry) = log.requests.iter_mut().rev().find(|e| e.seq == seq) else {
             return;
         };

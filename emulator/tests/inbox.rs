@@ -263,3 +263,38 @@ fn streams_beyond_the_limit_are_refused_until_one_closes() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_reset_while_a_call_waits_leaves_no_empty_thread_behind() {
+    let emu = start();
+    let url = emu.url();
+    let tok = token(&url);
+    emu.set_latency(Duration::from_millis(500));
+    let caller = {
+        let (url, tok) = (url.clone(), tok.clone());
+        std::thread::spawn(move || {
+            call(
+                &client(),
+                &url,
+                "gone",
+                "messages",
+                &tok,
+                r#"{"content":"x"}"#,
+            )
+            .status()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while events(&url, "gone").is_empty() {
+        assert!(Instant::now() < deadline, "the message was not stored");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        post_json(&format!("{url}/_emulator/reset"), &json!({})).status(),
+        200
+    );
+    assert_eq!(caller.join().unwrap(), 201);
+    let snapshot = Feed::open(&stream_client(), &url).next();
+    assert_eq!(snapshot["threadCount"], 0, "{snapshot}");
+    assert_eq!(requests(&url, "gone"), Vec::<Value>::new());
+}
