@@ -6,15 +6,17 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: help build release demo test test-rust test-c test-python test-csharp test-sdk \
+.PHONY: help build release demo test test-rust test-c test-python test-csharp test-sdk test-browser \
         test-sanitize fuzz soak fault-matrix bench lint header clean install uninstall wheel \
         sdist test-sdist test-python-versions test-python-all test-wheel test-package
 
 help:
 	@echo "make demo      build, start the emulator, send through the C API (README)"
 	@echo "make test      every suite: Rust, C under valgrind and ASan/UBSan, Python, C#,"
-	@echo "               official SDK, examples, install, wheel, short fuzz and soak runs"
+	@echo "               official SDK, web inbox in Chromium, examples, install, wheel,"
+	@echo "               short fuzz and soak runs"
 	@echo "make test-rust | test-c | test-python | test-csharp | test-sdk | test-sanitize"
+	@echo "make test-browser          the emulator's web inbox in headless Chromium"
 	@echo "make test-python-versions  the Python suite on 3.8 and 3.13 (pyenv's; part of make test)"
 	@echo "make test-python-all       the Python suite on each of 3.8 to 3.13"
 	@echo "make test-wheel | test-package  the manylinux wheel on 3 Pythons; cargo package + doc"
@@ -54,6 +56,8 @@ test-csharp:
 	scripts/test.sh csharp
 test-sdk:
 	scripts/test.sh sdk
+test-browser:
+	scripts/test.sh browser
 test-sanitize:
 	scripts/test.sh sanitize
 

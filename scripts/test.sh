@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Every suite, end to end against the emulator: Rust (with the fault matrix),
 # C under valgrind and under ASan/UBSan, Python, C#, the official Python SDK
-# against the emulator, the examples of every language, make install with
-# pkg-config and CMake, the manylinux wheel (installed and sending on python3, 3.8 and 3.13), the
+# against the emulator, the emulator's web inbox in headless Chromium, the examples of every
+# language, make install with pkg-config and CMake, the manylinux wheel (installed and sending on python3, 3.8 and 3.13), the
 # Python suite again on 3.8 and 3.13, the crates' `cargo package` and docs, and short fuzz and
 # soak runs.
 #   scripts/test.sh            all suites
 #   scripts/test.sh c python   only those (rust c sanitize python python-versions csharp sdk
-#                              examples install wheel package fuzz soak; and, not run by
+#                              browser examples install wheel package fuzz soak; and, not run by
 #                              default: python-all (3.8 to 3.13), sdist (~3 min the first time))
 # A suite that cannot run here (python-versions without pyenv's 3.8 or 3.13) is reported as
 # skipped, with the reason in its output, and does not fail the run.
@@ -17,7 +17,7 @@ cd "$root"
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] ||
-  suites=(rust c sanitize python python-versions csharp sdk examples install wheel package fuzz soak)
+  suites=(rust c sanitize python python-versions csharp sdk browser examples install wheel package fuzz soak)
 
 "$root/scripts/deps.sh" || exit 1
 echo "== build"
@@ -60,6 +60,7 @@ for s in "${suites[@]}"; do
     python-all) run_suite "python 3.8 to 3.13" env ACS_SKIP_CARGO_BUILD=1 scripts/test-python-versions.sh --all ;;
     csharp) run_suite csharp bindings/csharp/run_tests.sh ;;
     sdk)    run_suite "official python sdk" tests/official_sdk/run.sh ;;
+    browser) run_suite "browser (web inbox)" env ACS_SKIP_CARGO_BUILD=1 tests/browser/run.sh ;;
     examples) run_suite examples tests/install/run_examples.sh ;;
     install)  run_suite install tests/install/test_install.sh ;;
     wheel)    run_suite wheel tests/install/test_wheel.sh ;;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth;
+use crate::request::{body_error, decode_segment, query_param, read_body};
 use crate::respond::{self, Resp};
-use crate::routes::{body_error, decode_segment, query_param, read_body};
 use crate::state::{Fault, FaultAction, Op, Shared, MAX_DELAY_MS};
 
 pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) -> Resp {
@@ -39,12 +39,15 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) 
         "latency" => match method {
             Method::GET => latency_state(shared),
             Method::POST => match read_json::<LatencySpec>(req).await {
-                Ok(spec) if spec.ms <= MAX_DELAY_MS => {
-                    shared.set_latency(Duration::from_millis(spec.ms));
+                Ok(spec) if spec.ms.saturating_add(spec.jitter_ms) <= MAX_DELAY_MS => {
+                    shared.set_latency(
+                        Duration::from_millis(spec.ms),
+                        Duration::from_millis(spec.jitter_ms),
+                    );
                     latency_state(shared)
                 }
                 Ok(_) => respond::bad_request(
-                    &format!("ms must be within 0..={MAX_DELAY_MS}"),
+                    &format!("ms + jitterMs must be within 0..={MAX_DELAY_MS}"),
                     Some("ms"),
                 ),
                 Err(resp) => resp,
@@ -53,12 +56,7 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) 
         },
         "faults" => match method {
             Method::GET => {
-                let pending: u64 = shared
-                    .lock()
-                    .faults
-                    .iter()
-                    .map(|f| u64::from(f.remaining))
-                    .sum();
+                let pending = shared.lock().pending_faults();
                 respond::json(StatusCode::OK, &json!({"pending": pending}))
             }
             Method::POST => match read_json::<OneOrMany>(req).await {
@@ -145,16 +143,22 @@ struct LimitsSpec {
     enabled: bool,
 }
 
-/// The service latency in whole milliseconds.
+/// The service latency in whole milliseconds, and its jitter when there is one.
 fn latency_state(shared: &Shared) -> Resp {
-    let ms = shared.latency().as_millis() as u64;
-    respond::json(StatusCode::OK, &json!({ "ms": ms }))
+    let (latency, jitter) = shared.latency();
+    let mut body = json!({ "ms": latency.as_millis() as u64 });
+    if !jitter.is_zero() {
+        body["jitterMs"] = json!(jitter.as_millis() as u64);
+    }
+    respond::json(StatusCode::OK, &body)
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LatencySpec {
     ms: u64,
+    #[serde(default)]
+    jitter_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -205,8 +209,8 @@ fn queue_faults(shared: &Shared, specs: OneOrMany) -> Resp {
     }
     let queued = faults.len();
     let mut state = shared.lock();
-    state.faults.extend(faults);
-    let pending: u64 = state.faults.iter().map(|f| u64::from(f.remaining)).sum();
+    state.queue_faults(faults);
+    let pending = state.pending_faults();
     drop(state);
     respond::json(
         StatusCode::OK,

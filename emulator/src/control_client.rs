@@ -314,6 +314,9 @@ pub struct LoggedRequest {
     pub accept: Option<String>,
     /// Whether a scripted fault handled it.
     pub fault: bool,
+    /// Why the call was refused (`Code: message`), which fault answered it, or why it had no
+    /// answer; `None` for a call handled normally.
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize)]

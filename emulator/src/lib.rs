@@ -3,9 +3,10 @@
 //!
 //! It validates requests as the service does (api-version, bearer JWT, JSON bodies, the
 //! limits table), stores what it accepted per thread, and exposes a control API under
-//! `/_emulator/` to mint tokens, read events and the request log, and script faults;
-//! [`ControlClient`] (or [`Emulator::control`]) calls it with typed requests and answers.
-//! See `emulator/README.md` for the HTTP interface.
+//! `/_emulator/` to mint tokens, read events and the request log, and script faults, and a
+//! web inbox at `/` that shows threads, typing and read receipts live (server-sent events
+//! from `/_emulator/stream`); [`ControlClient`] (or [`Emulator::control`]) calls the control
+//! API with typed requests and answers. See `emulator/README.md` for the HTTP interface.
 //!
 //! ```no_run
 //! use acs_chat_emulator::{Emulator, EmulatorConfig};
@@ -18,10 +19,13 @@ mod auth;
 mod control;
 mod control_client;
 mod limits;
+mod request;
 mod respond;
 mod routes;
 mod server;
 mod state;
+mod stream;
+mod ui;
 
 use std::io;
 use std::net::SocketAddr;
@@ -57,6 +61,9 @@ pub struct EmulatorConfig {
     /// the answer; zero by default, at most 600 s (longer values are capped). Can be changed
     /// later through [`Emulator::set_latency`] or `POST /_emulator/latency`.
     pub latency: Duration,
+    /// Largest random time added to `latency` for each answer (uniform, drawn per answer);
+    /// zero by default. `latency + latency_jitter` is capped at 600 s.
+    pub latency_jitter: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -67,6 +74,7 @@ impl Default for EmulatorConfig {
             limits: true,
             tls: None,
             latency: Duration::ZERO,
+            latency_jitter: Duration::ZERO,
         }
     }
 }
@@ -140,7 +148,12 @@ impl Emulator {
             listen(config.listen)?
         };
         let addr = listener.local_addr()?;
-        let shared = state::Shared::new(config.limits, config.latency, https, addr);
+        let shared = state::Shared::new(
+            config.limits,
+            (config.latency, config.latency_jitter),
+            https,
+            addr,
+        );
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let opts = server::ServeOptions {
             tls,
@@ -172,16 +185,28 @@ impl Emulator {
         self.addr
     }
 
-    /// Sets the service latency, as `POST /_emulator/latency` does: every service call is
-    /// handled on arrival and answered this long after. Capped at 600 s; calls already
-    /// waiting keep the latency they started with.
+    /// Sets the service latency, as `POST /_emulator/latency` with `{"ms":N}` does: every
+    /// service call is handled on arrival and answered this long after. Capped at 600 s;
+    /// calls already waiting keep the latency they started with. Clears the jitter.
     pub fn set_latency(&self, latency: Duration) {
-        self.shared.set_latency(latency);
+        self.shared.set_latency(latency, Duration::ZERO);
     }
 
-    /// The current service latency.
+    /// Sets the service latency and its jitter, as `POST /_emulator/latency` with
+    /// `{"ms":N,"jitterMs":J}` does: each answer waits `latency` plus a uniform random time
+    /// within `0..=jitter`. The sum is capped at 600 s (the jitter gives way first).
+    pub fn set_latency_with_jitter(&self, latency: Duration, jitter: Duration) {
+        self.shared.set_latency(latency, jitter);
+    }
+
+    /// The current service latency (the least wait of an answer).
     pub fn latency(&self) -> Duration {
-        self.shared.latency()
+        self.shared.latency().0
+    }
+
+    /// The current jitter: the largest random time added to the latency.
+    pub fn latency_jitter(&self) -> Duration {
+        self.shared.latency().1
     }
 
     /// Stops serving and closes every connection; returns once the server thread has ended.

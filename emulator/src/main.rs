@@ -9,7 +9,7 @@ use std::time::Duration;
 use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
 
 const USAGE: &str = "\
-Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--latency-ms N]
+Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--latency-ms N[:JITTER]]
                          [--tls-cert FILE --tls-key FILE]
 
 Local emulator of the Azure Communication Services Chat REST operations
@@ -18,13 +18,16 @@ Local emulator of the Azure Communication Services Chat REST operations
 Options:
   --listen ADDR      address to listen on (default 127.0.0.1:0; port 0 picks a free port)
   --no-limits        turn the service's rate limits off
-  --latency-ms N     answer every service call N ms after handling it (0..=600000, default 0)
+  --latency-ms N[:JITTER]
+                     answer every service call N ms after handling it, plus a random
+                     0..=JITTER ms drawn per answer (N + JITTER within 0..=600000, default 0)
   --tls-cert FILE    PEM certificate chain; serve HTTPS, HTTP/2 or HTTP/1.1 by ALPN
                      (needs --tls-key)
   --tls-key FILE     PEM private key for --tls-cert
   -h, --help         print this help
 
-The first line on stdout is `listening on http://ADDR` (or https://).
+The first line on stdout is `listening on http://ADDR` (or https://); open that address in
+a browser for the web inbox, which shows what arrives live.
 SIGINT or SIGTERM stops it with exit status 0.";
 
 /// Largest `--latency-ms`.
@@ -40,11 +43,9 @@ fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
             Long("listen") => config.listen = parser.value()?.parse::<SocketAddr>()?,
             Long("no-limits") => config.limits = false,
             Long("latency-ms") => {
-                let ms: u64 = parser.value()?.parse()?;
-                if ms > MAX_LATENCY_MS {
-                    return Err(format!("--latency-ms must be within 0..={MAX_LATENCY_MS}").into());
-                }
+                let (ms, jitter_ms) = parse_latency(&parser.value()?.string()?)?;
                 config.latency = Duration::from_millis(ms);
+                config.latency_jitter = Duration::from_millis(jitter_ms);
             }
             Long("tls-cert") => cert = Some(parser.value()?.into()),
             Long("tls-key") => key = Some(parser.value()?.into()),
@@ -58,6 +59,20 @@ fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
         _ => return Err("--tls-cert and --tls-key go together".into()),
     };
     Ok(Some(config))
+}
+
+/// `N` or `N:JITTER`, in milliseconds, with `N + JITTER` at most [`MAX_LATENCY_MS`].
+fn parse_latency(text: &str) -> Result<(u64, u64), String> {
+    let invalid = || format!("--latency-ms takes N or N:JITTER (milliseconds), not {text:?}");
+    let (ms, jitter) = text.split_once(':').unwrap_or((text, "0"));
+    let ms: u64 = ms.parse().map_err(|_| invalid())?;
+    let jitter: u64 = jitter.parse().map_err(|_| invalid())?;
+    if ms.saturating_add(jitter) > MAX_LATENCY_MS {
+        return Err(format!(
+            "--latency-ms: N + JITTER must be within 0..={MAX_LATENCY_MS}"
+        ));
+    }
+    Ok((ms, jitter))
 }
 
 fn main() -> ExitCode {

@@ -81,13 +81,18 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Resp {
     error_target(status, code, message, None)
 }
 
+/// Why an error answer was sent, `Code: message`, kept in the response's extensions for the
+/// request log.
+#[derive(Clone)]
+pub(crate) struct Refusal(pub String);
+
 pub(crate) fn error_target(
     status: StatusCode,
     code: &str,
     message: &str,
     target: Option<&str>,
 ) -> Resp {
-    json(
+    let mut resp = json(
         status,
         &ErrorBody {
             error: ErrorDetail {
@@ -96,7 +101,10 @@ pub(crate) fn error_target(
                 target,
             },
         },
-    )
+    );
+    resp.extensions_mut()
+        .insert(Refusal(format!("{code}: {message}")));
+    resp
 }
 
 pub(crate) fn bad_request(message: &str, target: Option<&str>) -> Resp {

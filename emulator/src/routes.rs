@@ -1,29 +1,25 @@
 //! Routing and the three service operations.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode, Version};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
 use crate::auth;
 use crate::control_client::LoggedRequest;
 use crate::limits::Key;
+use crate::request::{body_error, decode_segment, query_param, read_body, Abort};
 use crate::respond::{self, Resp, API_VERSIONS};
 use crate::state::{Event, EventKind, Fault, FaultAction, Op, RequestEntry, Shared};
 
-/// Largest request body accepted.
-pub(crate) const MAX_BODY: usize = 1 << 20;
-/// Largest refused body read to its end before the 413 is sent.
-const DRAIN_LIMIT: u64 = 64 << 20;
-/// Time a client has to send the whole body once the head has arrived.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest message content, in bytes of UTF-8: the service-limits page gives 28 KB.
+pub(crate) const MAX_CONTENT_BYTES: usize = 28 * 1024;
 /// Size of an "oversize" fault body.
 const OVERSIZE_BYTES: usize = 2 * 1024 * 1024 + 1024;
 
@@ -33,18 +29,6 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-/// The connection is closed without an answer (scripted drop, or a client gone mid-body).
-#[derive(Debug)]
-pub(crate) struct Abort;
-
-impl std::fmt::Display for Abort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection closed without an answer")
-    }
-}
-
-impl std::error::Error for Abort {}
 
 /// Handles one request that arrived on connection number `connection`.
 pub(crate) async fn handle(
@@ -78,9 +62,9 @@ pub(crate) async fn handle(
     Ok(respond::not_found())
 }
 
-/// Waits out the service latency before an answer is sent. No lock is held here.
+/// Waits out the service latency (and jitter) before an answer is sent. No lock is held here.
 async fn latency(shared: &Shared) {
-    let latency = shared.latency();
+    let latency = shared.answer_delay();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -97,99 +81,10 @@ fn version_name(version: Version) -> &'static str {
     }
 }
 
-/// Decodes one path segment exactly once.
-pub(crate) fn decode_segment(raw: &str) -> Option<String> {
-    percent_decode_str(raw)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
-}
-
-/// The value of a query parameter, decoded (`+` as space).
-pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    let decode = |s: &str| {
-        let s = s.replace('+', " ");
-        percent_decode_str(&s).decode_utf8_lossy().into_owned()
-    };
-    query?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(key) == name).then(|| decode(value))
-    })
-}
-
 fn header_string(headers: &HeaderMap, name: impl hyper::header::AsHeaderName) -> Option<String> {
     headers
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-pub(crate) enum BodyError {
-    TooLarge,
-    TimedOut,
-    Broken,
-}
-
-/// Reads the whole body, refusing more than [`MAX_BODY`] bytes without buffering them.
-///
-/// A body whose declared length is over the cap but at most [`DRAIN_LIMIT`]
-/// is read and discarded before the refusal, so that a client still uploading
-/// it reads the 413 instead of a reset connection. A larger declared length,
-/// or a chunked body that grows past the cap, is refused at once and the
-/// connection closed.
-pub(crate) async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, BodyError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
-        return Err(BodyError::TooLarge);
-    }
-    let read = async move {
-        let mut body = body;
-        if declared.is_some_and(|n| n > MAX_BODY as u64) {
-            drain(&mut body).await;
-            return Err(BodyError::TooLarge);
-        }
-        let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|_| BodyError::Broken)?;
-            let Some(data) = frame.data_ref() else {
-                continue;
-            };
-            if buf.len() + data.len() > MAX_BODY {
-                return Err(BodyError::TooLarge);
-            }
-            buf.extend_from_slice(data);
-        }
-        Ok(Bytes::from(buf))
-    };
-    tokio::time::timeout(BODY_TIMEOUT, read)
-        .await
-        .unwrap_or(Err(BodyError::TimedOut))
-}
-
-/// Reads and drops a refused body, up to [`DRAIN_LIMIT`] bytes.
-async fn drain(body: &mut Incoming) {
-    let mut seen = 0u64;
-    while seen <= DRAIN_LIMIT {
-        match body.frame().await {
-            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
-            _ => return,
-        }
-    }
-}
-
-/// Maps a body failure to its answer (or to a closed connection).
-pub(crate) fn body_error(e: BodyError) -> Result<Resp, Abort> {
-    match e {
-        BodyError::TooLarge => Ok(respond::too_large()),
-        BodyError::TimedOut => Ok(respond::error(
-            StatusCode::REQUEST_TIMEOUT,
-            "RequestTimeout",
-            "The request body did not arrive in time.",
-        )),
-        BodyError::Broken => Err(Abort),
-    }
 }
 
 async fn thread_route(
@@ -218,6 +113,7 @@ async fn thread_route(
             content_type: header_string(&parts.headers, CONTENT_TYPE),
             accept: header_string(&parts.headers, hyper::header::ACCEPT),
             fault: false,
+            reason: None,
         },
     };
     let fault = if parts.method == Method::POST {
@@ -232,11 +128,13 @@ async fn thread_route(
         .lock()
         .thread_mut(&thread_id)
         .push_request(entry.clone());
+    let scripted = fault.as_ref().map(describe_fault);
     let mut log = FinishOnDrop {
         shared: &shared,
         thread_id: &thread_id,
         seq,
         status: 0,
+        reason: Some("The client left before the answer.".into()),
     };
     let result = if parts.method != Method::POST {
         latency(&shared).await;
@@ -251,8 +149,36 @@ async fn thread_route(
         result
     };
     log.status = result.as_ref().map_or(0, |r| r.status().as_u16());
+    let refusal = match &result {
+        Ok(resp) => resp
+            .extensions()
+            .get::<respond::Refusal>()
+            .map(|r| r.0.clone()),
+        Err(_) if scripted.is_none() => Some(Abort.to_string()),
+        Err(_) => None,
+    };
+    log.reason = match (scripted, refusal) {
+        (Some(fault), Some(refusal)) => Some(format!("{fault}; {refusal}")),
+        (fault, refusal) => fault.or(refusal),
+    };
     drop(log);
     result
+}
+
+/// A fault as the request log names it.
+fn describe_fault(fault: &Fault) -> String {
+    let delay = fault.delay.as_millis();
+    let mut text = match (fault.action, fault.status) {
+        (FaultAction::Respond, Some(status)) => format!("fault: status {}", status.as_u16()),
+        (FaultAction::Respond, None) => format!("fault: delay {delay} ms"),
+        (FaultAction::Drop, _) => "fault: drop".to_string(),
+        (FaultAction::DropBeforeBody, _) => "fault: dropBeforeBody".to_string(),
+        (FaultAction::Oversize, _) => "fault: oversize".to_string(),
+    };
+    if delay > 0 && !(fault.action == FaultAction::Respond && fault.status.is_none()) {
+        text.push_str(&format!(" after {delay} ms"));
+    }
+    text
 }
 
 /// Completes a request's log line when dropped, whether its handling finished or not.
@@ -261,15 +187,16 @@ struct FinishOnDrop<'a> {
     thread_id: &'a str,
     seq: u64,
     status: u16,
+    reason: Option<String>,
 }
 
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
         let done_ms = self.shared.ms_since_start(Instant::now());
+        let answer = (self.status, self.reason.take());
         self.shared
             .lock()
-            .thread_mut(self.thread_id)
-            .finish_request(self.seq, self.status, done_ms);
+            .finish_request(self.thread_id, self.seq, answer, done_ms);
     }
 }
 
@@ -376,35 +303,49 @@ async fn operation(
             ))
         }
     };
-    if !content_type_is_json(&parts.headers) {
-        return Ok(respond::error(
+    let unsupported = || {
+        respond::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UnsupportedMediaType",
             "The request body must be application/json.",
-        ));
+        )
+    };
+    let is_json = content_type_is_json(&parts.headers);
+    // The typing body is optional (api-version 2021-03-07 had none): an empty one is
+    // accepted whatever its Content-Type, so it has to be read first.
+    if !is_json && op != Op::Typing {
+        return Ok(unsupported());
     }
     let bytes = match read_body(&parts.headers, body).await {
         Ok(bytes) => bytes,
         Err(e) => return body_error(e),
     };
-    let object = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
-            return Ok(respond::bad_request(
-                "The request body must be a JSON object.",
-                None,
-            ))
+    let kind = if op == Op::Typing && bytes.is_empty() {
+        EventKind::Typing {
+            sender_display_name: None,
         }
-        Err(_) => {
-            return Ok(respond::bad_request(
-                "The request body is not valid JSON.",
-                None,
-            ))
+    } else if !is_json {
+        return Ok(unsupported());
+    } else {
+        let object = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(object)) => object,
+            Ok(_) => {
+                return Ok(respond::bad_request(
+                    "The request body must be a JSON object.",
+                    None,
+                ))
+            }
+            Err(_) => {
+                return Ok(respond::bad_request(
+                    "The request body is not valid JSON.",
+                    None,
+                ))
+            }
+        };
+        match validate(op, object) {
+            Ok(kind) => kind,
+            Err(invalid) => return Ok(invalid.into_response()),
         }
-    };
-    let kind = match validate(op, object) {
-        Ok(kind) => kind,
-        Err(invalid) => return Ok(invalid.into_response()),
     };
     let limit_keys = |user: &str| match op {
         Op::Messages => vec![Key::Messages(thread_id.to_string())],
@@ -438,7 +379,7 @@ async fn operation(
                 }
                 _ => None,
             };
-            state.thread_mut(thread_id).push_event(event);
+            state.push_event(thread_id, event);
             id
         })
     };
@@ -522,6 +463,9 @@ fn validate(op: Op, object: Map<String, Value>) -> Result<EventKind, Invalid> {
     match op {
         Op::Messages => {
             let content = required_string(&object, "content")?;
+            if content.len() > MAX_CONTENT_BYTES {
+                return Err(Invalid("Message size exceeded.".into(), "content"));
+            }
             let sender_display_name = optional_string(&object, "senderDisplayName")?;
             let kind = optional_string(&object, "type")?.unwrap_or_else(|| "text".into());
             if !kind.eq_ignore_ascii_case("text") && !kind.eq_ignore_ascii_case("html") {
@@ -562,29 +506,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_params_are_decoded() {
-        let q = Some("a=1&api-version=2024-03-07&user=x%3Ay+z");
-        assert_eq!(query_param(q, "api-version").as_deref(), Some("2024-03-07"));
-        assert_eq!(query_param(q, "user").as_deref(), Some("x:y z"));
-        assert_eq!(query_param(q, "missing"), None);
-        assert_eq!(query_param(None, "a"), None);
-    }
-
-    #[test]
-    fn segments_decode_once() {
-        assert_eq!(
-            decode_segment("a%2Fb%3Fc%23d%20e").as_deref(),
-            Some("a/b?c#d e")
-        );
-        assert_eq!(decode_segment("x%252F").as_deref(), Some("x%2F"));
-        assert_eq!(decode_segment("%FF"), None);
-    }
-
-    #[test]
     fn message_validation() {
         let obj = |v: Value| v.as_object().unwrap().clone();
         assert!(validate(Op::Messages, obj(json!({"content": "hi", "type": "HTML"}))).is_ok());
         assert!(validate(Op::Messages, obj(json!({"content": ""}))).is_err());
+        let largest = "é".repeat(MAX_CONTENT_BYTES / 2);
+        assert!(validate(Op::Messages, obj(json!({ "content": largest }))).is_ok());
+        let over = format!("{largest}x");
+        let Err(Invalid(message, field)) = validate(Op::Messages, obj(json!({ "content": over })))
+        else {
+            panic!("content over the limit accepted");
+        };
+        assert_eq!(
+            (message.as_str(), field),
+            ("Message size exceeded.", "content")
+        );
         assert!(validate(Op::Messages, obj(json!({"content": 1}))).is_err());
         assert!(validate(
             Op::Messages,

@@ -12,6 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
+use crate::request::Abort;
 use crate::state::Shared;
 use crate::TlsFiles;
 
@@ -111,7 +112,7 @@ async fn http<I>(io: I, id: u64, shared: Arc<Shared>, header_timeout: Duration)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| crate::routes::handle(shared.clone(), id, req));
+    let service = service_fn(move |req| crate::ui::handle(shared.clone(), id, req));
     // Errors here are the client's (reset, timeout, malformed head) or a scripted drop.
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -132,11 +133,9 @@ where
     let open = Arc::new(open_tx);
     let service = service_fn(move |req| {
         let stream = OpenStream::new(open.clone());
-        let answer = crate::routes::handle(shared.clone(), id, req);
-        async move {
-            let _stream = stream;
-            answer.await
-        }
+        let answer = crate::ui::handle(shared.clone(), id, req);
+        // Open until its answer is sent: an event stream keeps the connection busy.
+        async move { Ok::<_, Abort>(answer.await?.map(|body| body.guarded(stream))) }
     });
     let mut builder = http2::Builder::new(TokioExecutor::new());
     builder

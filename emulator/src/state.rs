@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::control_client::{LoggedRequest, Route};
 use crate::limits::Limiter;
+use crate::stream::Hub;
 
 /// Longest service latency and scripted delay, in milliseconds.
 pub(crate) const MAX_DELAY_MS: u64 = 600_000;
@@ -55,8 +56,9 @@ pub(crate) struct Shared {
     pub started: Instant,
     pub https: bool,
     pub addr: SocketAddr,
-    /// Service latency in nanoseconds, at most [`MAX_DELAY_MS`]; not cleared by a reset.
-    latency_ns: AtomicU64,
+    /// Service latency and its jitter in microseconds, packed as `latency << 32 | jitter`
+    /// so that both change at once; their sum at most [`MAX_DELAY_MS`]. Not cleared by a reset.
+    latency_us: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -67,6 +69,8 @@ pub(crate) struct State {
     pub limits_enabled: bool,
     pub limiter: Limiter,
     pub last_id: u64,
+    /// What the web inbox's event streams are sent.
+    pub hub: Hub,
 }
 
 #[derive(Default)]
@@ -77,31 +81,51 @@ pub(crate) struct ThreadLog {
 }
 
 impl Shared {
-    pub fn new(limits: bool, latency: Duration, https: bool, addr: SocketAddr) -> Arc<Shared> {
+    pub fn new(
+        limits: bool,
+        (latency, jitter): (Duration, Duration),
+        https: bool,
+        addr: SocketAddr,
+    ) -> Arc<Shared> {
         let shared = Shared {
             started: Instant::now(),
             https,
             addr,
-            latency_ns: AtomicU64::new(0),
+            latency_us: AtomicU64::new(0),
             state: Mutex::new(State {
                 limits_enabled: limits,
                 ..State::default()
             }),
         };
-        shared.set_latency(latency);
+        shared.set_latency(latency, jitter);
         Arc::new(shared)
     }
 
-    /// The time between handling a service call and sending its answer.
-    pub fn latency(&self) -> Duration {
-        Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed))
+    /// The least time between handling a service call and sending its answer, and the
+    /// largest random time added to it.
+    pub fn latency(&self) -> (Duration, Duration) {
+        let packed = self.latency_us.load(Ordering::Relaxed);
+        (
+            Duration::from_micros(packed >> 32),
+            Duration::from_micros(packed & u64::from(u32::MAX)),
+        )
     }
 
-    /// Sets the service latency, capped at [`MAX_DELAY_MS`].
-    pub fn set_latency(&self, latency: Duration) {
-        let max = Duration::from_millis(MAX_DELAY_MS);
-        let nanos = latency.min(max).as_nanos() as u64;
-        self.latency_ns.store(nanos, Ordering::Relaxed);
+    /// The wait before one answer: the latency plus a uniform random part of the jitter.
+    pub fn answer_delay(&self) -> Duration {
+        let (latency, jitter) = self.latency();
+        let extra = fastrand::u64(0..=jitter.as_micros() as u64);
+        latency + Duration::from_micros(extra)
+    }
+
+    /// Sets the service latency and jitter (microsecond precision): the latency is capped
+    /// at [`MAX_DELAY_MS`], the jitter at what is left of it.
+    pub fn set_latency(&self, latency: Duration, jitter: Duration) {
+        let max_us = MAX_DELAY_MS * 1000;
+        let latency_us = (latency.as_micros() as u64).min(max_us);
+        let jitter_us = (jitter.as_micros() as u64).min(max_us - latency_us);
+        self.latency_us
+            .store(latency_us << 32 | jitter_us, Ordering::Relaxed);
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -142,10 +166,54 @@ impl State {
         })?;
         let fault = &mut self.faults[index];
         fault.remaining -= 1;
-        if fault.remaining == 0 {
+        let taken = if fault.remaining == 0 {
             self.faults.remove(index)
         } else {
             Some(fault.clone())
+        };
+        self.hub.faults(self.pending_faults());
+        taken
+    }
+
+    /// Queues scripted faults after those already waiting.
+    pub fn queue_faults(&mut self, faults: Vec<Fault>) {
+        self.faults.extend(faults);
+        self.hub.faults(self.pending_faults());
+    }
+
+    /// Calls the queued faults still apply to.
+    pub fn pending_faults(&self) -> u64 {
+        self.faults.iter().map(|f| u64::from(f.remaining)).sum()
+    }
+
+    /// Stores an accepted call's event in its thread.
+    pub fn push_event(&mut self, thread_id: &str, event: Event) {
+        self.hub.event(thread_id, &event);
+        self.thread_mut(thread_id).push_event(event);
+    }
+
+    /// Records the answer (0: none), end time and, for a refusal or a fault, the reason of a
+    /// logged request.
+    pub fn finish_request(
+        &mut self,
+        thread_id: &str,
+        seq: u64,
+        (status, reason): (u16, Option<String>),
+        done_ms: f64,
+    ) {
+        // Gone when a reset came while the request was handled.
+        let Some(log) = self.threads.get_mut(thread_id) else {
+            return;
+        };
+        let Some(entry) = log.requests.iter_mut().rev().find(|e| e.seq == seq) else {
+            return;
+        };
+        entry.status = status;
+        entry.done_ms = done_ms;
+        entry.reason = reason;
+        if entry.is_problem() {
+            let entry = entry.clone();
+            self.hub.request(thread_id, &entry);
         }
     }
 
@@ -153,11 +221,12 @@ impl State {
         self.threads.clear();
         self.faults.clear();
         self.limiter.clear();
+        self.hub.reset();
     }
 }
 
 impl ThreadLog {
-    pub fn push_event(&mut self, event: Event) {
+    fn push_event(&mut self, event: Event) {
         if self.events.len() >= MAX_LOG {
             self.events.pop_front();
         }
@@ -173,14 +242,6 @@ impl ThreadLog {
         entry.seq = self.next_request_seq;
         self.requests.push_back(entry);
         self.next_request_seq
-    }
-
-    /// Records the answer (0: none) and end time of a logged request.
-    pub fn finish_request(&mut self, seq: u64, status: u16, done_ms: f64) {
-        if let Some(entry) = self.requests.iter_mut().rev().find(|e| e.seq == seq) {
-            entry.status = status;
-            entry.done_ms = done_ms;
-        }
     }
 }
 
@@ -263,6 +324,13 @@ impl Deref for RequestEntry {
 impl DerefMut for RequestEntry {
     fn deref_mut(&mut self) -> &mut LoggedRequest {
         &mut self.line
+    }
+}
+
+impl RequestEntry {
+    /// Refused, faulted or never answered: what the web inbox lists apart.
+    pub fn is_problem(&self) -> bool {
+        self.fault || !(200..300).contains(&self.status)
     }
 }
 

@@ -298,3 +298,83 @@ async fn set_latency_async(client: &reqwest::Client, url: &str, ms: u64) {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[test]
+fn jitter_is_set_read_back_validated_and_cleared_by_a_plain_latency() {
+    let emu = start();
+    let url = emu.url();
+    let set = |body: Value| post_json(&format!("{url}/_emulator/latency"), &body);
+    let resp = set(json!({"ms": 100, "jitterMs": 50}));
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().unwrap(),
+        json!({"ms": 100, "jitterMs": 50})
+    );
+    assert_eq!(latency_of(&url), json!({"ms": 100, "jitterMs": 50}));
+    assert_eq!(emu.latency(), Duration::from_millis(100));
+    assert_eq!(emu.latency_jitter(), Duration::from_millis(50));
+    for bad in [
+        json!({"ms": 300_000, "jitterMs": 300_001}),
+        json!({"ms": 0, "jitterMs": 600_001}),
+        json!({"ms": 1, "jitterMs": -1}),
+        json!({"ms": 1, "jitterMs": "2"}),
+        json!({"jitterMs": 2}),
+    ] {
+        assert_eq!(error_of(set(bad.clone())).0, 400, "{bad}");
+    }
+    assert_eq!(latency_of(&url), json!({"ms": 100, "jitterMs": 50}));
+    // The whole range is one setting: a latency alone has no jitter.
+    set_latency(&url, 20);
+    assert_eq!(emu.latency_jitter(), Duration::ZERO);
+    emu.set_latency_with_jitter(Duration::from_millis(10), Duration::from_millis(20));
+    assert_eq!(latency_of(&url), json!({"ms": 10, "jitterMs": 20}));
+    emu.set_latency(Duration::from_millis(5));
+    assert_eq!(latency_of(&url), json!({"ms": 5}));
+    // Capped at 600 s in all, the jitter giving way first.
+    emu.set_latency_with_jitter(Duration::from_secs(599), Duration::from_secs(5));
+    assert_eq!(latency_of(&url), json!({"ms": 599_000, "jitterMs": 1000}));
+    emu.set_latency_with_jitter(Duration::from_secs(700), Duration::from_secs(5));
+    assert_eq!(latency_of(&url), json!({"ms": 600_000}));
+
+    let configured = Emulator::start(EmulatorConfig {
+        latency: Duration::from_millis(40),
+        latency_jitter: Duration::from_millis(15),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    assert_eq!(
+        latency_of(&configured.url()),
+        json!({"ms": 40, "jitterMs": 15})
+    );
+    let spawned = spawn(&["--latency-ms", "30:20"]);
+    assert_eq!(latency_of(&spawned.url), json!({"ms": 30, "jitterMs": 20}));
+    signal_and_wait(spawned, "-TERM");
+}
+
+/// Each answer waits at least the latency, and a random part of the jitter on top: over 12
+/// calls with 0..=200 ms of jitter, one at least waits 50 ms more (all below would happen
+/// once in 10^7 runs).
+#[test]
+fn answers_wait_the_latency_and_a_share_of_the_jitter() {
+    const LATENCY_MS: u64 = 100;
+    let emu = start_without_limits();
+    let url = emu.url();
+    let tok = token(&url);
+    let c = client();
+    emu.set_latency_with_jitter(
+        Duration::from_millis(LATENCY_MS),
+        Duration::from_millis(200),
+    );
+    for _ in 0..12 {
+        let t0 = Instant::now();
+        assert_eq!(call(&c, &url, "jit", "typing", &tok, "{}").status(), 200);
+        assert!(t0.elapsed() >= Duration::from_millis(LATENCY_MS));
+    }
+    let spent: Vec<f64> = requests(&url, "jit").iter().map(spent_ms).collect();
+    assert_eq!(spent.len(), 12);
+    assert!(spent.iter().all(|&ms| ms >= LATENCY_MS as f64), "{spent:?}");
+    assert!(
+        spent.iter().any(|&ms| ms >= LATENCY_MS as f64 + 50.0),
+        "{spent:?}"
+    );
+}

@@ -412,6 +412,49 @@ fn idle_http2_connections_get_a_goaway_after_the_idle_timeout() {
     );
 }
 
+/// An event stream counts as an open HTTP/2 stream: its connection is not closed as idle
+/// while the page listens (idle timeout 500 ms, then at most 5 s of grace).
+#[test]
+fn an_http2_event_stream_outlives_the_idle_timeout() {
+    let certs = make_certs("h2stream");
+    let emu = Emulator::start_with_header_timeout(
+        EmulatorConfig {
+            tls: Some(certs.files.clone()),
+            ..EmulatorConfig::default()
+        },
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    install_crypto();
+    let h2 = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(None)
+        .tls_backend_preconfigured(rustls_config(&certs.ca_pem, &["h2"]))
+        .build()
+        .unwrap();
+    let feed = Feed::open(&h2, &emu.url());
+    assert_eq!(feed.next()["kind"], "snapshot");
+    assert!(!feed.ends_within(Duration::from_secs(7)));
+    let c = tls_client(&certs.ca_pem);
+    let tok = get_over(&c, &format!("{}/_emulator/token", emu.url()))["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        call(
+            &c,
+            &emu.url(),
+            "late",
+            "messages",
+            &tok,
+            r#"{"content":"still there"}"#
+        )
+        .status(),
+        201
+    );
+    assert_eq!(feed.next()["event"]["content"], "still there");
+}
+
 #[test]
 fn library_refuses_unusable_tls_files() {
     let certs = make_certs("bad");
@@ -527,6 +570,11 @@ fn binary_help_and_bad_arguments() {
         vec!["--latency-ms", "soon"],
         vec!["--latency-ms", "-1"],
         vec!["--latency-ms", "600001"],
+        vec!["--latency-ms", "5:"],
+        vec!["--latency-ms", ":5"],
+        vec!["--latency-ms", "5:x"],
+        vec!["--latency-ms", "5:-1"],
+        vec!["--latency-ms", "300000:300001"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -1,7 +1,9 @@
 """The unmodified official Python SDK (azure-communication-chat) against acs-chat-emulator.
 
 Sends a message (with sender name and metadata), a typing notification and a read receipt,
-over HTTP and over HTTPS, then reads the stored events back through /_emulator.
+over HTTP and over HTTPS, then reads the stored events back through /_emulator. Also two of
+the service's rules as the SDK meets them: a typing notification without a body is accepted,
+and message content over 28 KB is refused with a 400.
 """
 
 import datetime
@@ -202,3 +204,48 @@ def test_https_with_a_test_ca(https_emulator):
     url, ca_file = https_emulator
     assert url.startswith("https://")
     _exercise(url, ca_file)
+
+
+def test_typing_without_a_body_through_the_sdk_pipeline(http_emulator):
+    """api-version 2021-03-07 had no typing body: the SDK's own pipeline (bearer policy,
+    headers, retries) sends a POST with none, and the emulator accepts it as the service does."""
+    from azure.core.rest import HttpRequest
+
+    url, _ = http_emulator
+    user = "8:acs:official-sdk-typist"
+    token = _get_json(url + "/_emulator/token?user=" + _segment(user))["token"]
+    thread_id = "19:empty-typing@thread.v2"
+    client = ChatThreadClient(url, CommunicationTokenCredential(token), thread_id)
+    request = HttpRequest("POST", f"/chat/threads/{_segment(thread_id)}/typing?api-version=2021-03-07")
+    assert request.content is None
+    response = client._client._send_request(request, enforce_https=False)
+    assert response.status_code == 200
+    assert response.text() == ""
+
+    requests = _get_json(f"{url}/_emulator/threads/{_segment(thread_id)}/requests")["requests"]
+    assert len(requests) == 1
+    assert requests[0]["apiVersion"] == "2021-03-07"
+    assert requests[0]["authorization"] == "Bearer"
+    assert requests[0]["contentType"] is None
+    events = _get_json(f"{url}/_emulator/threads/{_segment(thread_id)}/events")["events"]
+    assert [(e["op"], e["senderDisplayName"], e["user"]) for e in events] == [("typing", None, user)]
+
+
+def test_message_content_over_28_kb_is_refused_to_the_sdk(http_emulator):
+    from azure.core.exceptions import HttpResponseError
+
+    url, _ = http_emulator
+    token = _get_json(url + "/_emulator/token")["token"]
+    thread_id = "19:size@thread.v2"
+    client = ChatThreadClient(url, CommunicationTokenCredential(token), thread_id)
+    largest = "a" * (28 * 1024)
+    assert client.send_message(largest, enforce_https=False).id.isdigit()
+    with pytest.raises(HttpResponseError) as refused:
+        client.send_message(largest + "a", enforce_https=False)
+    assert refused.value.status_code == 400
+    assert "Message size exceeded." in str(refused.value)
+
+    events = _get_json(f"{url}/_emulator/threads/{_segment(thread_id)}/events")["events"]
+    assert [len(e["content"]) for e in events] == [28 * 1024]
+    requests = _get_json(f"{url}/_emulator/threads/{_segment(thread_id)}/requests")["requests"]
+    assert [r["status"] for r in requests] == [201, 400], "refused once, not retried"

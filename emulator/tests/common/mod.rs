@@ -202,3 +202,76 @@ pub fn signal_and_wait(mut spawned: Spawned, signal: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A client without a total timeout, for event streams that stay open.
+pub fn stream_client() -> Client {
+    install_crypto();
+    Client::builder()
+        .no_proxy()
+        .timeout(None)
+        .build()
+        .expect("client builds")
+}
+
+/// The frames of an open `/_emulator/stream`, read on a thread of their own.
+pub struct Feed {
+    rx: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Feed {
+    pub fn open(c: &Client, url: &str) -> Feed {
+        let resp = c
+            .get(format!("{url}/_emulator/stream"))
+            .send()
+            .expect("the stream opens");
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut data = String::new();
+            for line in BufReader::new(resp).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("data: ") {
+                    data.push_str(rest);
+                } else if line.is_empty() && !data.is_empty() {
+                    let value: Value = serde_json::from_str(&data).expect("a JSON frame");
+                    data.clear();
+                    if tx.send(value).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Feed { rx }
+    }
+
+    /// The next frame, waiting at most 10 s.
+    pub fn next(&self) -> Value {
+        self.rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a frame within 10 s")
+    }
+
+    /// The next frame whose `kind` is not `faults` (the pending-fault count).
+    pub fn next_change(&self) -> Value {
+        loop {
+            let frame = self.next();
+            if frame["kind"] != "faults" {
+                return frame;
+            }
+        }
+    }
+
+    /// Whether the stream ends within `within` (frames before the end are skipped).
+    pub fn ends_within(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+}
