@@ -340,8 +340,28 @@ struct Limits {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Latency {
     ms: u64,
+    #[serde(default)]
+    jitter_ms: u64,
+}
+
+impl Latency {
+    fn of(latency: Duration, jitter: Duration) -> Latency {
+        let ms = |d: Duration| d.as_millis().try_into().unwrap_or(u64::MAX);
+        Latency {
+            ms: ms(latency),
+            jitter_ms: ms(jitter),
+        }
+    }
+
+    fn durations(&self) -> (Duration, Duration) {
+        (
+            Duration::from_millis(self.ms),
+            Duration::from_millis(self.jitter_ms),
+        )
+    }
 }
 
 /// A blocking client of an emulator's control API. Each call makes one connection; calls
@@ -502,15 +522,32 @@ impl ControlClient {
 
     /// The service latency.
     pub fn latency(&self) -> Result<Duration, ControlError> {
-        self.get::<Latency>("/_emulator/latency")
-            .map(|l| Duration::from_millis(l.ms))
+        self.latency_with_jitter().map(|(latency, _)| latency)
     }
 
-    /// Sets the service latency (whole milliseconds, at most 600 s); returns the new one.
+    /// The service latency and its jitter (each answer waits the latency plus a random
+    /// 0..=jitter).
+    pub fn latency_with_jitter(&self) -> Result<(Duration, Duration), ControlError> {
+        self.get::<Latency>("/_emulator/latency")
+            .map(|l| l.durations())
+    }
+
+    /// Sets the service latency (whole milliseconds, at most 600 s) without jitter; returns
+    /// the new one.
     pub fn set_latency(&self, latency: Duration) -> Result<Duration, ControlError> {
-        let ms = latency.as_millis().try_into().unwrap_or(u64::MAX);
-        self.post::<Latency>("/_emulator/latency", &Latency { ms })
-            .map(|l| Duration::from_millis(l.ms))
+        self.set_latency_with_jitter(latency, Duration::ZERO)
+            .map(|(latency, _)| latency)
+    }
+
+    /// Sets the service latency and its jitter (whole milliseconds, together at most
+    /// 600 s); returns the new pair.
+    pub fn set_latency_with_jitter(
+        &self,
+        latency: Duration,
+        jitter: Duration,
+    ) -> Result<(Duration, Duration), ControlError> {
+        self.post::<Latency>("/_emulator/latency", &Latency::of(latency, jitter))
+            .map(|l| l.durations())
     }
 
     /// Clears events, request logs, faults and limit counters (`POST /_emulator/reset`).

@@ -138,10 +138,28 @@ fn every_control_call_matches_the_raw_api() {
     assert_eq!(emu.latency(), latency);
     match control.set_latency(Duration::from_secs(601)) {
         Err(ControlError::Status { status: 400, body }) => {
-            assert!(body.contains("ms must be within"), "{body}")
+            assert!(body.contains("must be within"), "{body}")
         }
         other => panic!("{other:?}"),
     }
+    let jitter = Duration::from_millis(7);
+    assert_eq!(
+        control.set_latency_with_jitter(latency, jitter).unwrap(),
+        (latency, jitter)
+    );
+    assert_eq!(control.latency_with_jitter().unwrap(), (latency, jitter));
+    assert_eq!(get_json(&format!("{url}/_emulator/latency"))["jitterMs"], 7);
+    match control.set_latency_with_jitter(Duration::from_secs(599), Duration::from_secs(2)) {
+        Err(ControlError::Status { status: 400, body }) => {
+            assert!(body.contains("must be within"), "{body}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(control.set_latency(latency).unwrap(), latency);
+    assert_eq!(
+        control.latency_with_jitter().unwrap(),
+        (latency, Duration::ZERO)
+    );
     match control.fault(&Fault::new().count(0)) {
         Err(ControlError::Status { status: 400, body }) => {
             assert!(body.contains("count must be at least 1"), "{body}")
