@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from acs_chat import ChatClient, InvalidArgumentError, ServiceRequestError, ServiceResponseError
+from acs_chat._constants import ACS_MAX_CONNECTIONS_PER_ORIGIN, ACS_MAX_RETRIES
 
 from conftest import Emulator
 
@@ -50,6 +51,21 @@ from conftest import Emulator
 def test_invalid_options_raise(emulator, token, options, error):
     with pytest.raises(error):
         ChatClient(emulator.url, token, **options)
+
+
+def test_limits_are_the_librarys(emulator, token):
+    ChatClient(emulator.url, token, retry_total=ACS_MAX_RETRIES, max_connections=ACS_MAX_CONNECTIONS_PER_ORIGIN).close()
+    for options in (
+        {"retry_total": ACS_MAX_RETRIES + 1},
+        {"max_connections": ACS_MAX_CONNECTIONS_PER_ORIGIN + 1},
+        {"max_connections": 0},
+        {"retry_backoff": 2, "retry_backoff_max": 1},
+    ):
+        with pytest.raises(InvalidArgumentError):
+            ChatClient(emulator.url, token, **options)
+    for options in ({"retry_total": 2**32}, {"max_connections": -1}):  # no uint32_t: the binding refuses
+        with pytest.raises(ValueError, match="between 0 and"):
+            ChatClient(emulator.url, token, **options)
 
 
 def test_unknown_option_is_a_type_error(emulator, token):
