@@ -13,7 +13,7 @@ from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
     from typing import Protocol
 
@@ -137,17 +137,23 @@ class _Refresher:
         """The exception to raise for ``err``: annotated with the refresher's failure, if any."""
         exc: Optional[BaseException] = getattr(self._local, "error", None)
         self._local.error = None
-        if exc is None:
-            return err
-        if not isinstance(exc, Exception):
-            exc.__context__ = err
-            exc.__suppress_context__ = True
-            return exc
-        # The library only knows the callback reported failure; the exception says why.
-        err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
-        err.args = (err.message,)
-        err.__cause__ = exc
+        return explain_refresher_failure(err, exc)
+
+
+def explain_refresher_failure(err: TokenError, exc: Optional[BaseException]) -> BaseException:
+    """The exception to raise for ``err`` when the refresher failed with ``exc`` (the library only
+    knows the callback reported failure; the exception says why): ``err`` with ``exc`` as its
+    cause, or ``exc`` itself when it is not an ``Exception`` (``KeyboardInterrupt``)."""
+    if exc is None:
         return err
+    if not isinstance(exc, Exception):
+        exc.__context__ = err
+        exc.__suppress_context__ = True
+        return exc
+    err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
+    err.args = (err.message,)
+    err.__cause__ = exc
+    return err
 
 
 class ChatClient(Managed):
@@ -432,6 +438,29 @@ def _metadata(metadata: Mapping[str, str]) -> List[Tuple[bytes, bytes]]:
     return [(_text(key, "metadata key"), _text(value, "metadata value", allow_empty=True)) for key, value in metadata.items()]
 
 
+def thread_client_arguments(
+    client_class: Callable[..., Any], what: str, client: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> Tuple[Any, Any, bool]:
+    """``(client, thread_id, owns_client)`` of a thread client made as ``ChatThreadClient(client,
+    thread_id)``, or the official way, ``ChatThreadClient(endpoint, credential, thread_id,
+    **options)``, with a ``client_class`` of its own (``what`` names that class in errors)."""
+    if isinstance(client, client_class):  # type: ignore[arg-type]
+        if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
+            raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
+        return client, args[0] if args else kwargs["thread_id"], False
+    if not isinstance(client, str):
+        raise TypeError(f"client must be {what} or an endpoint str, not {type(client).__name__}")
+    args_list = list(args)
+    credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
+    thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
+    if args_list:
+        raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
+    if thread_id is None:
+        raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
+    _text(thread_id, "thread_id")
+    return client_class(client, credential, **kwargs), thread_id, True
+
+
 class ChatThreadClient:
     """Operations on one chat thread.
 
@@ -442,27 +471,10 @@ class ChatThreadClient:
     """
 
     def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
-        if isinstance(client, ChatClient):
-            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
-                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
-            thread_id = args[0] if args else kwargs["thread_id"]
-            self._owns_client = False
-        elif isinstance(client, str):
-            args_list = list(args)
-            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
-            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
-            if args_list:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
-            if thread_id is None:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
-            _text(thread_id, "thread_id")
-            client = ChatClient(client, credential, **kwargs)
-            self._owns_client = True
-        else:
-            raise TypeError(f"client must be a ChatClient or an endpoint str, not {type(client).__name__}")
+        owner, thread_id, self._owns_client = thread_client_arguments(ChatClient, "a ChatClient", client, args, kwargs)
         self._thread_id_bytes = _text(thread_id, "thread_id")
         self._thread_id: str = thread_id
-        self._client = client
+        self._client: ChatClient = owner
 
     def close(self) -> None:
         """Release the client this thread client made (official construction); a thread client

@@ -41,7 +41,7 @@ import weakref
 from ctypes import byref, c_void_p
 
 from .. import _constants, _ffi
-from .._client import _token_text
+from .._client import _token_text, explain_refresher_failure
 from .._errors import AcsChatError, TokenError
 
 TYPE_CHECKING = False
@@ -386,17 +386,7 @@ class LoopRefresher:
 
     def explain(self, err: TokenError) -> BaseException:
         """The exception to raise for ``err``: annotated with the refresher's failure, if any."""
-        exc = self.failure
-        if exc is None:
-            return err
-        if not isinstance(exc, Exception):
-            exc.__context__ = err
-            exc.__suppress_context__ = True
-            return exc
-        err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
-        err.args = (err.message,)
-        err.__cause__ = exc
-        return err
+        return explain_refresher_failure(err, self.failure)
 
 
 def refresh_timeout(total_timeout: object) -> float:

@@ -243,29 +243,14 @@ class ChatThreadClient:
     that ``await close()`` (or the end of ``async with``) releases."""
 
     def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
-        self._owns_client = False
-        if isinstance(client, str):
-            args_list = list(args)
-            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
-            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
-            if args_list:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
-            if thread_id is None:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
-            _text(thread_id, "thread_id")
-            client = ChatClient(client, credential, **kwargs)
-            self._owns_client = True
-        elif not isinstance(client, ChatClient):
-            raise TypeError(f"client must be an acs_chat.aio.ChatClient or an endpoint str, not {type(client).__name__}")
-        else:
-            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
-                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
-            thread_id = args[0] if args else kwargs["thread_id"]
+        owner, thread_id, self._owns_client = _client.thread_client_arguments(
+            ChatClient, "an acs_chat.aio.ChatClient", client, args, kwargs
+        )
         if isinstance(thread_id, _client.ChatThreadClient):  # the signature of earlier releases
             thread_id = thread_id.thread_id
         self._thread_id_bytes = _text(thread_id, "thread_id")
         self._thread_id: str = thread_id
-        self._client = client
+        self._client: ChatClient = owner
 
     async def close(self) -> None:
         """Release the client this thread client made (official construction); a thread client
