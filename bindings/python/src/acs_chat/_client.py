@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ctypes import byref, c_char_p
 
 from . import _compat, _constants, _ffi
+from ._ffi import acs_client_set_token, acs_send_message, acs_send_read_receipt, acs_send_typing
 from ._errors import TokenError
 from ._managed import Managed
 from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
@@ -394,7 +395,7 @@ class ChatClient(Managed):
 
     def set_token(self, token: TokenLike) -> None:
         """Replace the token used by every later call (atomic; safe while calls run)."""
-        self._invoke(_ffi.acs_client_set_token, _token_text(token, "token"))
+        self._invoke(acs_client_set_token, _token_text(token, "token"))
 
     def _failure(self, result: int) -> BaseException:
         err = _ffi.last_error(result)
@@ -516,7 +517,7 @@ class ChatThreadClient:
         options = message_options(chat_message_type, sender_display_name, metadata)
         out = c_char_p()
         try:
-            self._client._invoke(_ffi.acs_send_message, self._thread_id_bytes, content_bytes, options, byref(out))
+            self._client._invoke(acs_send_message, self._thread_id_bytes, content_bytes, options, byref(out))
         finally:
             if options is not None:
                 _ffi.acs_message_options_free(options)
@@ -532,10 +533,10 @@ class ChatThreadClient:
         if kwargs:
             _compat.call_options(kwargs, "send_typing_notification")
         name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
-        self._client._invoke(_ffi.acs_send_typing, self._thread_id_bytes, name)
+        self._client._invoke(acs_send_typing, self._thread_id_bytes, name)
 
     def send_read_receipt(self, message_id: str, **kwargs: Any) -> None:
         """Mark the message ``message_id`` (and those before it) as read by this user."""
         if kwargs:
             _compat.call_options(kwargs, "send_read_receipt")
-        self._client._invoke(_ffi.acs_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))
+        self._client._invoke(acs_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))
