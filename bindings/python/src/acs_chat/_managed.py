@@ -33,11 +33,11 @@ class Managed:
     """
 
     _closed_message = "operation on a closed object"
-    _before_call: Optional[Callable[[], None]] = None
-    """Called before each native call, on the calling thread, while the handle is borrowed."""
 
     def __init__(self, handle: Any, free: Callable[[Any], None], keep_alive: Any = None) -> None:
         self._handle = handle
+        self._before_call: Optional[Callable[[], None]] = None
+        """Called before each native call, on the calling thread, while the handle is borrowed."""
         self._borrowers: List[None] = []
         self._closing = False
         self._finalizer = weakref.finalize(self, _release, free, handle, keep_alive)
