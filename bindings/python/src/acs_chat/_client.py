@@ -14,7 +14,7 @@ from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
     from typing import Protocol
 
@@ -440,12 +440,12 @@ def _metadata(metadata: Mapping[str, str]) -> List[Tuple[bytes, bytes]]:
 
 
 def thread_client_arguments(
-    client_class: Callable[..., Any], what: str, client: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+    client_class: Type[Any], what: str, client: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]
 ) -> Tuple[Any, Any, bool]:
     """``(client, thread_id, owns_client)`` of a thread client made as ``ChatThreadClient(client,
     thread_id)``, or the official way, ``ChatThreadClient(endpoint, credential, thread_id,
     **options)``, with a ``client_class`` of its own (``what`` names that class in errors)."""
-    if isinstance(client, client_class):  # type: ignore[arg-type]
+    if isinstance(client, client_class):
         if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
             raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
         return client, args[0] if args else kwargs["thread_id"], False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from .. import _client, _compat, _constants, _ffi
 from .._client import _text, message_options
