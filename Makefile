@@ -26,7 +26,7 @@ help:
 	@echo "make fault-matrix  rewrite the README's fault matrix table from its test"
 	@echo "make bench     benchmarks against libcurl and the official Python SDK (benches/README.md)"
 	@echo "make lint      rustfmt --check (also fuzz/, soak/), clippy -D warnings (also soak/)"
-	@echo "make header    regenerate include/acs_chat.h with the pinned cbindgen"
+	@echo "make header    regenerate include/acs_chat.h with the pinned cbindgen, and the bindings' constants"
 	@echo "make release   optimized build: target/release/libacs_chat.{so,a}"
 	@echo "make install   release build, then library, headers, pkg-config and CMake files"
 	@echo "               into PREFIX (default /usr/local; also LIBDIR, INCLUDEDIR, DESTDIR)"
@@ -84,6 +84,7 @@ lint:
 
 header:
 	ACS_UPDATE_HEADER=1 $(CARGO) test -p acs_chat --test header
+	python3 bindings/gen_constants.py
 
 clean:
 	$(CARGO) clean

@@ -3,8 +3,8 @@
 # on loopback and prints a table per section; results also go to
 # target/bench/results.json. See benches/README.md.
 #
-#   benches/run.sh [quick] [c] [python] [scale] [cold] [size] [fanout]
-#                  [before-after] [pyaio] [csasync] [profile]
+#   benches/run.sh [quick] [c] [python] [pybinding] [scale] [cold] [size]
+#                  [fanout] [before-after] [pyaio] [csasync] [profile]
 #
 # No section named: all but profile. `quick`: few iterations, a smoke run.
 # `profile` (never by default): callgrind over the C send loop.
@@ -25,20 +25,22 @@ sections=()
 for arg in "$@"; do
   case $arg in
     quick) quick=1 ;;
-    c|python|scale|cold|size|fanout|before-after|pyaio|csasync|profile) sections+=("$arg") ;;
+    c|python|pybinding|scale|cold|size|fanout|before-after|pyaio|csasync|profile) sections+=("$arg") ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $arg (sections: c python scale cold size fanout before-after pyaio csasync profile; quick)" >&2; exit 2 ;;
+    *) echo "unknown argument: $arg (sections: c python pybinding scale cold size fanout before-after pyaio csasync profile; quick)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(c python scale cold size fanout before-after pyaio csasync)
+[ ${#sections[@]} -gt 0 ] || sections=(c python pybinding scale cold size fanout before-after pyaio csasync)
 want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 if [ $quick = 1 ]; then
   C_ITERS=300 C_WARMUP=50 ROUNDS=1 PY_ITERS=100 PY_WARMUP=20 SCALE_SECONDS=0.3 CLIENTS=10000 COLD_RUNS=3 PROFILE_ITERS=200
   FAN_COUNTS=1000,10000 FAN_ROUNDS=1 BA_ITERS=300 BA_ROUNDS=1 BA_SECONDS=0.3 PYAIO_COUNTS=1000:1 CS_CALLS=200 CS_ROUNDS=1
+  PB_ITERS=10000 PB_ROUNDS=3 PB_IMPORTS=5
 else
   C_ITERS=5000 C_WARMUP=500 ROUNDS=5 PY_ITERS=3000 PY_WARMUP=300 SCALE_SECONDS=2 CLIENTS=10000 COLD_RUNS=20 PROFILE_ITERS=2000
   FAN_COUNTS=1000,10000 FAN_ROUNDS=3 BA_ITERS=2000 BA_ROUNDS=3 BA_SECONDS=0.5 PYAIO_COUNTS=1000:3,10000:1 CS_CALLS=1000 CS_ROUNDS=3
+  PB_ITERS=30000 PB_ROUNDS=15 PB_IMPORTS=20
 fi
 LATENCY_MS=50
 
@@ -102,8 +104,12 @@ for prog in bench_send bench_scale bench_fanout cold_c; do
   cc "${cflags[@]}" -o "$out/$prog" "benches/c/$prog.c" "${libs[@]}"
 done
 cc "${cflags[@]}" -o "$out/coldwrap" benches/c/coldwrap.c
+# The stub the pybinding section loads: the sends answered at once, the rest from the library
+# (--no-as-needed keeps the dependency that the unresolved functions come from).
+cc "${cflags[@]}" -shared -fPIC -o "$out/libacs_chat_stub.so" benches/python/stub_sends.c \
+  -Wl,--no-as-needed -L "$rel" -lacs_chat -Wl,--enable-new-dtags,-rpath,"$rel"
 
-if want python || want cold || want pyaio; then
+if want python || want pybinding || want cold || want pyaio; then
   if ! "$venv/bin/python" -c 'import azure.communication.chat, aiohttp' 2>/dev/null; then
     step "creating $venv with azure-communication-chat and aiohttp from PyPI"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -201,6 +207,12 @@ if want python; then
   step "python: send_message over https"
   run_bench python-https "$py" benches/python/bench_py.py --url "$HTTPS_URL" --token "$TOKEN" \
     --ca "$tls/ca.pem" --label https --ops send_message --iters $PY_ITERS --warmup $PY_WARMUP --rounds $ROUNDS
+fi
+
+if want pybinding; then
+  step "pybinding: the binding's own cost per call over a stub library, $PB_ROUNDS x $PB_ITERS calls; import acs_chat, $PB_IMPORTS runs"
+  run_bench pybinding "$py" benches/python/bench_binding.py --stub "$out/libacs_chat_stub.so" \
+    --library "$rel/libacs_chat.so" --iters $PB_ITERS --rounds $PB_ROUNDS --import-runs $PB_IMPORTS
 fi
 
 if want scale; then

@@ -83,10 +83,10 @@ namespace AcsChat
         /// <summary>Reads this thread's last-error details right after a failed call returned <paramref name="result"/>.</summary>
         internal static AcsChatException FromLastError(AcsResult result, [AllowNull] Exception innerException)
         {
-            string message = ReadBuffer(NativeMethods.acs_last_error_message);
+            string message = Utf8.ReadBuffer(NativeMethods.acs_last_error_message);
             int status = NativeMethods.acs_last_error_http_status();
-            string code = ReadBuffer(NativeMethods.acs_last_error_code);
-            string requestId = ReadBuffer(NativeMethods.acs_last_error_request_id);
+            string code = Utf8.ReadBuffer(NativeMethods.acs_last_error_code);
+            string requestId = Utf8.ReadBuffer(NativeMethods.acs_last_error_request_id);
             ulong retryAfterMs = NativeMethods.acs_last_error_retry_after_ms();
             bool mayHaveBeenDelivered = NativeMethods.acs_last_error_may_have_been_delivered();
             return Create(result, message, mayHaveBeenDelivered, status, code, requestId, retryAfterMs, innerException);
@@ -98,10 +98,10 @@ namespace AcsChat
         /// </summary>
         internal static AcsChatException FromCompletion(IntPtr completion, AcsResult result, [AllowNull] Exception innerException)
         {
-            string message = ReadBuffer(NativeMethods.acs_completion_error_message, completion);
+            string message = Utf8.ReadBuffer((buf, len) => NativeMethods.acs_completion_error_message(completion, buf, len));
             int status = NativeMethods.acs_completion_http_status(completion);
-            string code = ReadBuffer(NativeMethods.acs_completion_error_code, completion);
-            string requestId = ReadBuffer(NativeMethods.acs_completion_request_id, completion);
+            string code = Utf8.ReadBuffer((buf, len) => NativeMethods.acs_completion_error_code(completion, buf, len));
+            string requestId = Utf8.ReadBuffer((buf, len) => NativeMethods.acs_completion_request_id(completion, buf, len));
             ulong retryAfterMs = NativeMethods.acs_completion_retry_after_ms(completion);
             bool mayHaveBeenDelivered = NativeMethods.acs_completion_may_have_been_delivered(completion);
             return Create(result, message, mayHaveBeenDelivered, status, code, requestId, retryAfterMs, innerException);
@@ -123,36 +123,6 @@ namespace AcsChat
                 string.IsNullOrEmpty(code) ? null : code,
                 string.IsNullOrEmpty(requestId) ? null : requestId,
                 retryAfter, innerException);
-        }
-
-        private delegate UIntPtr BufferReader(byte[] buf, UIntPtr len);
-
-        private delegate UIntPtr CompletionReader(IntPtr completion, byte[] buf, UIntPtr len);
-
-        private static string ReadBuffer(BufferReader reader)
-        {
-            byte[] buffer = new byte[256];
-            ulong full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
-            if (full >= (ulong)buffer.Length && full < int.MaxValue)
-            {
-                buffer = new byte[full + 1];
-                full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
-            }
-            int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
-            return Utf8.Decode(buffer, length);
-        }
-
-        private static string ReadBuffer(CompletionReader reader, IntPtr completion)
-        {
-            byte[] buffer = new byte[256];
-            ulong full = reader(completion, buffer, (UIntPtr)buffer.Length).ToUInt64();
-            if (full >= (ulong)buffer.Length && full < int.MaxValue)
-            {
-                buffer = new byte[full + 1];
-                full = reader(completion, buffer, (UIntPtr)buffer.Length).ToUInt64();
-            }
-            int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
-            return Utf8.Decode(buffer, length);
         }
     }
 

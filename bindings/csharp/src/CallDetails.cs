@@ -19,7 +19,7 @@ namespace AcsChat
         internal static Response LastCall(int fallbackStatus)
         {
             int status = NativeMethods.acs_last_call_http_status();
-            string requestId = ReadBuffer((buf, len) => NativeMethods.acs_last_call_request_id(buf, len));
+            string requestId = Utf8.ReadBuffer(NativeMethods.acs_last_call_request_id);
             return new Response(status == 0 ? fallbackStatus : status, string.IsNullOrEmpty(requestId) ? null : requestId);
         }
 
@@ -27,21 +27,8 @@ namespace AcsChat
         internal static Response FromCompletion(IntPtr completion, int fallbackStatus)
         {
             int status = NativeMethods.acs_completion_http_status(completion);
-            string requestId = ReadBuffer((buf, len) => NativeMethods.acs_completion_request_id(completion, buf, len));
+            string requestId = Utf8.ReadBuffer((buf, len) => NativeMethods.acs_completion_request_id(completion, buf, len));
             return new Response(status == 0 ? fallbackStatus : status, string.IsNullOrEmpty(requestId) ? null : requestId);
-        }
-
-        private static string ReadBuffer(Func<byte[], UIntPtr, UIntPtr> reader)
-        {
-            byte[] buffer = new byte[128];
-            ulong full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
-            if (full >= (ulong)buffer.Length && full < int.MaxValue)
-            {
-                buffer = new byte[full + 1];
-                full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
-            }
-            int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
-            return Utf8.Decode(buffer, length);
         }
     }
 }

@@ -12,12 +12,10 @@ namespace AcsChat
     /// </summary>
     public sealed class ChatClientOptions
     {
-        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
-        private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
-        private const int DefaultMaxRetries = 3;
-        private static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromMilliseconds(800);
-        private static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(60);
-        private const int DefaultMaxConnectionsPerOrigin = 100;
+        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(NativeConstants.DefaultTimeoutMs);
+        private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromMilliseconds(NativeConstants.DefaultConnectTimeoutMs);
+        private static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromMilliseconds(NativeConstants.DefaultRetryDelayMs);
+        private static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromMilliseconds(NativeConstants.DefaultMaxRetryDelayMs);
 
         private TimeSpan? timeout;
         private TimeSpan? connectTimeout;
@@ -99,14 +97,7 @@ namespace AcsChat
         public TimeSpan Timeout
         {
             get { return timeout ?? DefaultTimeout; }
-            set
-            {
-                if (value != System.Threading.Timeout.InfiniteTimeSpan)
-                {
-                    CheckMilliseconds(value, "value", true);
-                }
-                timeout = value;
-            }
+            set { timeout = Checked(value, zeroAllowed: true, infiniteAllowed: true); }
         }
 
         /// <summary>Time limit for establishing a connection, TLS included (10 seconds by default); must be positive.</summary>
@@ -114,11 +105,7 @@ namespace AcsChat
         public TimeSpan ConnectTimeout
         {
             get { return connectTimeout ?? DefaultConnectTimeout; }
-            set
-            {
-                CheckMilliseconds(value, "value", false);
-                connectTimeout = value;
-            }
+            set { connectTimeout = Checked(value, zeroAllowed: false, infiniteAllowed: false); }
         }
 
         /// <summary>
@@ -128,15 +115,8 @@ namespace AcsChat
         /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
         public int MaxRetries
         {
-            get { return maxRetries ?? DefaultMaxRetries; }
-            set
-            {
-                if (value < 0)
-                {
-                    throw new ArgumentOutOfRangeException("value", value, "MaxRetries must not be negative.");
-                }
-                maxRetries = value;
-            }
+            get { return maxRetries ?? (int)NativeConstants.DefaultMaxRetries; }
+            set { maxRetries = Checked(value, 0, "MaxRetries must not be negative."); }
         }
 
         /// <summary>
@@ -148,11 +128,7 @@ namespace AcsChat
         public TimeSpan RetryDelay
         {
             get { return retryDelay ?? DefaultRetryDelay; }
-            set
-            {
-                CheckMilliseconds(value, "value", true);
-                retryDelay = value;
-            }
+            set { retryDelay = Checked(value, zeroAllowed: true, infiniteAllowed: false); }
         }
 
         /// <summary>Upper bound of the delay between retries (60 seconds by default).</summary>
@@ -160,11 +136,7 @@ namespace AcsChat
         public TimeSpan MaxRetryDelay
         {
             get { return maxRetryDelay ?? DefaultMaxRetryDelay; }
-            set
-            {
-                CheckMilliseconds(value, "value", true);
-                maxRetryDelay = value;
-            }
+            set { maxRetryDelay = Checked(value, zeroAllowed: true, infiniteAllowed: false); }
         }
 
         /// <summary>
@@ -177,14 +149,7 @@ namespace AcsChat
         public TimeSpan TotalTimeout
         {
             get { return totalTimeout ?? TimeSpan.Zero; }
-            set
-            {
-                if (value != System.Threading.Timeout.InfiniteTimeSpan)
-                {
-                    CheckMilliseconds(value, "value", true);
-                }
-                totalTimeout = value;
-            }
+            set { totalTimeout = Checked(value, zeroAllowed: true, infiniteAllowed: true); }
         }
 
         /// <summary>
@@ -198,15 +163,8 @@ namespace AcsChat
         /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
         public int MaxConnectionsPerOrigin
         {
-            get { return maxConnectionsPerOrigin ?? DefaultMaxConnectionsPerOrigin; }
-            set
-            {
-                if (value < 1)
-                {
-                    throw new ArgumentOutOfRangeException("value", value, "MaxConnectionsPerOrigin must be at least 1.");
-                }
-                maxConnectionsPerOrigin = value;
-            }
+            get { return maxConnectionsPerOrigin ?? (int)NativeConstants.DefaultMaxConnectionsPerOrigin; }
+            set { maxConnectionsPerOrigin = Checked(value, 1, "MaxConnectionsPerOrigin must be at least 1."); }
         }
 
         /// <summary>
@@ -246,16 +204,39 @@ namespace AcsChat
         /// </summary>
         public bool ProactiveRefresh { get; set; }
 
-        private static void CheckMilliseconds(TimeSpan value, string paramName, bool zeroAllowed)
+        /// <summary>
+        /// <paramref name="value"/> if it fits the native <c>uint32_t</c> milliseconds (rounded up) and is not
+        /// negative, or zero or infinite where that is allowed; otherwise <see cref="ArgumentOutOfRangeException"/>.
+        /// </summary>
+        private static TimeSpan Checked(TimeSpan value, bool zeroAllowed, bool infiniteAllowed)
         {
+            if (infiniteAllowed && value == System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                return value;
+            }
             if (value < TimeSpan.Zero || (!zeroAllowed && value == TimeSpan.Zero))
             {
-                throw new ArgumentOutOfRangeException(paramName, value, zeroAllowed ? "The time must not be negative." : "The time must be positive.");
+                throw new ArgumentOutOfRangeException("value", value, zeroAllowed ? "The time must not be negative." : "The time must be positive.");
             }
             if (Math.Ceiling(value.TotalMilliseconds) > uint.MaxValue)
             {
-                throw new ArgumentOutOfRangeException(paramName, value, "The time must not exceed uint.MaxValue milliseconds.");
+                throw new ArgumentOutOfRangeException("value", value, "The time must not exceed uint.MaxValue milliseconds.");
             }
+            return value;
+        }
+
+        /// <summary>
+        /// <paramref name="value"/> if it is at least <paramref name="minimum"/>; otherwise
+        /// <see cref="ArgumentOutOfRangeException"/> with <paramref name="message"/>. Upper limits are the
+        /// library's, checked when a client is created.
+        /// </summary>
+        private static int Checked(int value, int minimum, string message)
+        {
+            if (value < minimum)
+            {
+                throw new ArgumentOutOfRangeException("value", value, message);
+            }
+            return value;
         }
 
         private static uint ToMilliseconds(TimeSpan value)
@@ -265,6 +246,33 @@ namespace AcsChat
                 return 0;
             }
             return (uint)Math.Ceiling(value.TotalMilliseconds);
+        }
+
+        /// <summary>Calls a native setter with <paramref name="value"/> in milliseconds, if it was set; <paramref name="name"/> names it in errors.</summary>
+        private static void Set(ClientOptionsHandle native, TimeSpan? value, Func<ClientOptionsHandle, uint, AcsResult> setter, string name)
+        {
+            if (value.HasValue)
+            {
+                Ensure.Success(setter(native, ToMilliseconds(value.Value)), name);
+            }
+        }
+
+        /// <summary>Calls a native setter with <paramref name="value"/>, if it was set (never negative: the setters refuse that).</summary>
+        private static void Set(ClientOptionsHandle native, int? value, Func<ClientOptionsHandle, uint, AcsResult> setter, string name)
+        {
+            if (value.HasValue)
+            {
+                Ensure.Success(setter(native, (uint)value.Value), name);
+            }
+        }
+
+        /// <summary>Calls a native setter with <paramref name="value"/> as UTF-8, unless it is null.</summary>
+        private static void Set(ClientOptionsHandle native, [AllowNull] string value, Func<ClientOptionsHandle, byte[], AcsResult> setter, string name)
+        {
+            if (value != null)
+            {
+                Ensure.Success(setter(native, Utf8.Encode(value, name)), name);
+            }
         }
 
         /// <summary>
@@ -287,22 +295,10 @@ namespace AcsChat
             Ensure.Success(NativeMethods.acs_client_options_new(out native));
             try
             {
-                if (ApiVersion != null)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_api_version(native, Utf8.Encode(ApiVersion, "ApiVersion")), "ApiVersion");
-                }
-                if (timeout.HasValue)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_timeout_ms(native, ToMilliseconds(timeout.Value)), "Timeout");
-                }
-                if (connectTimeout.HasValue)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_connect_timeout_ms(native, ToMilliseconds(connectTimeout.Value)), "ConnectTimeout");
-                }
-                if (maxRetries.HasValue)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_max_retries(native, (uint)maxRetries.Value), "MaxRetries");
-                }
+                Set(native, ApiVersion, NativeMethods.acs_client_options_set_api_version, "ApiVersion");
+                Set(native, timeout, NativeMethods.acs_client_options_set_timeout_ms, "Timeout");
+                Set(native, connectTimeout, NativeMethods.acs_client_options_set_connect_timeout_ms, "ConnectTimeout");
+                Set(native, maxRetries, NativeMethods.acs_client_options_set_max_retries, "MaxRetries");
                 if (Retry.Mode == RetryMode.Fixed)
                 {
                     // A fixed delay: exponential backoff capped at its own base.
@@ -312,23 +308,10 @@ namespace AcsChat
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_retry_delay_ms(native, ToMilliseconds(RetryDelay), ToMilliseconds(MaxRetryDelay)), "RetryDelay");
                 }
-                if (totalTimeout.HasValue)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_total_timeout_ms(native, ToMilliseconds(totalTimeout.Value)), "TotalTimeout");
-                }
-                if (maxConnectionsPerOrigin.HasValue)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_max_connections_per_origin(native, (uint)maxConnectionsPerOrigin.Value), "MaxConnectionsPerOrigin");
-                }
-                string applicationId = ApplicationId ?? DiagnosticsOptions.DefaultApplicationId;
-                if (applicationId != null)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_application_id(native, Utf8.Encode(applicationId, "ApplicationId")), "ApplicationId");
-                }
-                if (CaFile != null)
-                {
-                    Ensure.Success(NativeMethods.acs_client_options_set_ca_file(native, Utf8.Encode(CaFile, "CaFile")), "CaFile");
-                }
+                Set(native, totalTimeout, NativeMethods.acs_client_options_set_total_timeout_ms, "TotalTimeout");
+                Set(native, maxConnectionsPerOrigin, NativeMethods.acs_client_options_set_max_connections_per_origin, "MaxConnectionsPerOrigin");
+                Set(native, ApplicationId ?? DiagnosticsOptions.DefaultApplicationId, NativeMethods.acs_client_options_set_application_id, "ApplicationId");
+                Set(native, CaFile, NativeMethods.acs_client_options_set_ca_file, "CaFile");
                 if (AllowInsecureHttp)
                 {
                     Ensure.Success(NativeMethods.acs_client_options_set_allow_insecure_http(native, true), "AllowInsecureHttp");

@@ -80,5 +80,24 @@ namespace AcsChat
                 NativeMethods.acs_string_free(ptr);
             }
         }
+
+        /// <summary>
+        /// A string the library copies into a caller's buffer (the <c>acs_last_error_*</c>,
+        /// <c>acs_completion_*</c> and <c>acs_last_call_request_id</c> shape: at most <c>len - 1</c> bytes and a
+        /// NUL, returning the full length): read with a buffer of 256 bytes, again with one of the full length
+        /// when that was too small.
+        /// </summary>
+        internal static string ReadBuffer(Func<byte[], UIntPtr, UIntPtr> reader)
+        {
+            byte[] buffer = new byte[256];
+            ulong full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
+            if (full >= (ulong)buffer.Length && full < int.MaxValue)
+            {
+                buffer = new byte[full + 1];
+                full = reader(buffer, (UIntPtr)buffer.Length).ToUInt64();
+            }
+            int length = (int)Math.Min(full, (ulong)buffer.Length - 1);
+            return Decode(buffer, length);
+        }
     }
 }

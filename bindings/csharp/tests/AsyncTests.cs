@@ -13,52 +13,14 @@ namespace AcsChat.Tests
     /// The <c>...Async</c> methods over the native asynchronous calls, against an emulator of their own
     /// whose service latency these tests set (each call stored on arrival and answered later).
     /// </summary>
-    internal sealed class AsyncTests
+    internal sealed class AsyncTests : EmulatorTests
     {
-        private readonly Emulator emulator;
-
-        internal AsyncTests(Emulator emulator)
+        protected override string ThreadPrefix
         {
-            this.emulator = emulator;
-        }
-
-        internal void Register(Runner r)
-        {
-            r.Add("async_results_and_continuation_threads", ResultsAndContinuationThreads);
-            r.Add("async_1000_concurrent_messages_no_thread_per_call", ThousandConcurrentMessages);
-            r.Add("async_token_cancelled_before_the_call", TokenCancelledBeforeTheCall);
-            r.Add("async_submit_refused_throws_synchronously", SubmitRefused);
-            r.Add("async_cancel_while_queued_not_delivered", CancelWhileQueued);
-            r.Add("async_cancel_after_write_may_have_been_delivered", CancelAfterWrite);
-            r.Add("async_cancel_storm_verdicts_and_handles", CancelStorm);
-            r.Add("async_delivery_verdict_for_faults", DeliveryVerdictForFaults);
-            r.Add("async_total_timeout_while_queued", TotalTimeoutWhileQueued);
-            r.Add("async_token_refresher_failure_is_inner_exception", RefresherFailureIsInner);
-            r.Add("async_dispose_client_with_calls_in_flight", DisposeWithCallsInFlight);
-            r.Add("async_process_exit_with_calls_in_flight", ProcessExitWithCallsInFlight);
-            r.Add("async_example_send_async", ExampleSendAsync);
+            get { return "async-"; }
         }
 
         // ---- helpers ----
-
-        private static string NewThread(string tag)
-        {
-            return "19:async-" + tag + "-" + Guid.NewGuid().ToString("N") + "@thread.v2";
-        }
-
-        private ChatClient NewClient(ChatClientOptions options = null)
-        {
-            return new ChatClient(emulator.Url, emulator.Token(), options);
-        }
-
-        private static ChatClientOptions FastRetries(int maxRetries)
-        {
-            ChatClientOptions options = new ChatClientOptions();
-            options.MaxRetries = maxRetries;
-            options.RetryDelay = TimeSpan.FromMilliseconds(10);
-            options.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
-            return options;
-        }
 
         /// <summary>Waits for <paramref name="task"/> and returns what <c>await</c> would throw, or null.</summary>
         private static Exception Outcome(Task task, TimeSpan timeout, string what)
@@ -138,6 +100,7 @@ namespace AcsChat.Tests
 
         // ---- tests ----
 
+        [Test("async_results_and_continuation_threads")]
         private void ResultsAndContinuationThreads()
         {
             string threadId = NewThread("results");
@@ -179,6 +142,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("results");
         }
 
+        [Test("async_1000_concurrent_messages_no_thread_per_call")]
         private void ThousandConcurrentMessages()
         {
             const int calls = 1000;
@@ -242,6 +206,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("1000 calls");
         }
 
+        [Test("async_token_cancelled_before_the_call")]
         private void TokenCancelledBeforeTheCall()
         {
             string threadId = NewThread("precancelled");
@@ -273,6 +238,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("async_submit_refused_throws_synchronously")]
         private void SubmitRefused()
         {
             // The library refuses a thread id of "." at submit: the task is never created, the callback
@@ -292,6 +258,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("refused");
         }
 
+        [Test("async_cancel_while_queued_not_delivered")]
         private void CancelWhileQueued()
         {
             string slowThread = NewThread("occupier");
@@ -333,6 +300,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("queued");
         }
 
+        [Test("async_cancel_after_write_may_have_been_delivered")]
         private void CancelAfterWrite()
         {
             string threadId = NewThread("written");
@@ -367,6 +335,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("after write");
         }
 
+        [Test("async_cancel_storm_verdicts_and_handles")]
         private void CancelStorm()
         {
             // Calls cancelled at random moments, queued or written: every handle is released, and the verdicts
@@ -440,6 +409,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("storm");
         }
 
+        [Test("async_delivery_verdict_for_faults")]
         private void DeliveryVerdictForFaults()
         {
             emulator.Latency(0);
@@ -483,6 +453,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("faults");
         }
 
+        [Test("async_total_timeout_while_queued")]
         private void TotalTimeoutWhileQueued()
         {
             string slowThread = NewThread("total-occupier");
@@ -527,6 +498,7 @@ namespace AcsChat.Tests
             AssertNothingLeft("total timeout");
         }
 
+        [Test("async_token_refresher_failure_is_inner_exception")]
         private void RefresherFailureIsInner()
         {
             emulator.Latency(0);
@@ -554,6 +526,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("async_dispose_client_with_calls_in_flight")]
         private void DisposeWithCallsInFlight()
         {
             string threadId = NewThread("dispose");
@@ -605,6 +578,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("async_example_send_async")]
         private void ExampleSendAsync()
         {
             string program = Environment.GetEnvironmentVariable("ACS_TEST_SEND_ASYNC_EXAMPLE");
@@ -632,6 +606,7 @@ namespace AcsChat.Tests
             Assert.Equal(Json.Str(message, "id"), Json.Str(events.Single(e => Json.Str(e, "op") == "readReceipt"), "chatMessageId"), "its read receipt");
         }
 
+        [Test("async_process_exit_with_calls_in_flight")]
         private void ProcessExitWithCallsInFlight()
         {
             string program = Environment.GetEnvironmentVariable("ACS_TEST_EXIT_PROGRAM");

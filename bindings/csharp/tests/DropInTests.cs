@@ -7,45 +7,17 @@ using System.Threading.Tasks;
 namespace AcsChat.Tests
 {
     /// <summary>The official SDK's shapes (Azure.Communication.Chat 1.x), run against the emulator.</summary>
-    internal sealed class DropInTests
+    internal sealed class DropInTests : EmulatorTests
     {
-        private readonly Emulator emulator;
-
-        internal DropInTests(Emulator emulator)
+        protected override string ThreadPrefix
         {
-            this.emulator = emulator;
+            get { return "dropin-"; }
         }
 
-        internal void Register(Runner r)
-        {
-            r.Add("dropin_send_message_shapes", SendMessageShapes);
-            r.Add("dropin_typing_and_receipt_shapes", TypingAndReceiptShapes);
-            r.Add("dropin_async_shapes", AsyncShapes);
-            r.Add("dropin_sync_token_cancelled_before_start", SyncTokenCancelledBeforeStart);
-            r.Add("dropin_credential_fixed_token_and_uri", CredentialFixedTokenAndUri);
-            r.Add("dropin_credential_refresher_sync_and_async", CredentialRefresherSyncAndAsync);
-            r.Add("dropin_credential_without_initial_token", CredentialWithoutInitialToken);
-            r.Add("dropin_credential_async_refresher_bound", CredentialAsyncRefresherBound);
-            r.Add("dropin_credential_proactive", CredentialProactive);
-            r.Add("dropin_options_retry_and_diagnostics", OptionsRetryAndDiagnostics);
-            r.Add("dropin_options_service_version", OptionsServiceVersion);
-            r.Add("dropin_request_failed_exception", RequestFailed);
-            r.Add("dropin_response_types", ResponseTypes);
-        }
-
-        private static string NewThread(string tag)
-        {
-            return "19:dropin-" + tag + "-" + Guid.NewGuid().ToString("N") + "@thread.v2";
-        }
-
-        private ChatClient NewClient(ChatClientOptions options = null)
+        /// <summary>A client built as the official SDK's samples build it: a <see cref="Uri"/> and a credential.</summary>
+        protected override ChatClient NewClient(ChatClientOptions options = null)
         {
             return new ChatClient(new Uri(emulator.Url), new CommunicationTokenCredential(emulator.Token()), options ?? new ChatClientOptions());
-        }
-
-        private List<Dictionary<string, object>> EventsOf(string threadId, string op)
-        {
-            return emulator.Events(threadId).Where(e => Json.Str(e, "op") == op).ToList();
         }
 
         private static void CheckRequestId(Response response, string what)
@@ -54,6 +26,7 @@ namespace AcsChat.Tests
             Assert.Equal(response.Headers.RequestId, response.ClientRequestId, what + ": ClientRequestId is the request id");
         }
 
+        [Test("dropin_send_message_shapes")]
         private void SendMessageShapes()
         {
             string threadId = NewThread("send");
@@ -97,6 +70,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_typing_and_receipt_shapes")]
         private void TypingAndReceiptShapes()
         {
             string threadId = NewThread("typing");
@@ -132,6 +106,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_async_shapes")]
         private void AsyncShapes()
         {
             string threadId = NewThread("async");
@@ -162,6 +137,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_sync_token_cancelled_before_start")]
         private void SyncTokenCancelledBeforeStart()
         {
             string threadId = NewThread("cancelled");
@@ -192,6 +168,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_credential_fixed_token_and_uri")]
         private void CredentialFixedTokenAndUri()
         {
             string threadId = NewThread("uri");
@@ -210,6 +187,7 @@ namespace AcsChat.Tests
             Assert.Throws<ArgumentNullException>(() => new CommunicationTokenRefreshOptions(false, null), "null refresher");
         }
 
+        [Test("dropin_credential_refresher_sync_and_async")]
         private void CredentialRefresherSyncAndAsync()
         {
             string threadId = NewThread("refresh");
@@ -250,6 +228,7 @@ namespace AcsChat.Tests
             Assert.Equal(syncToken.User, Json.Str(events[1], "user"), "blocking call with the sync refresher's token");
         }
 
+        [Test("dropin_credential_without_initial_token")]
         private void CredentialWithoutInitialToken()
         {
             string threadId = NewThread("noinitial");
@@ -271,6 +250,7 @@ namespace AcsChat.Tests
             Assert.Throws<InvalidOperationException>(() => new ChatClient(new Uri(emulator.Url), nothing), "a refresher returning null at creation");
         }
 
+        [Test("dropin_credential_async_refresher_bound")]
         private void CredentialAsyncRefresherBound()
         {
             string threadId = NewThread("bound");
@@ -290,6 +270,7 @@ namespace AcsChat.Tests
             Assert.Equal(0, emulator.Requests(threadId).Count, "nothing was sent");
         }
 
+        [Test("dropin_credential_proactive")]
         private void CredentialProactive()
         {
             // 601 s left: the ten-minute proactive window opens about a second after the token is taken
@@ -325,6 +306,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_options_retry_and_diagnostics")]
         private void OptionsRetryAndDiagnostics()
         {
             ChatClientOptions o = new ChatClientOptions();
@@ -377,6 +359,7 @@ namespace AcsChat.Tests
             }
         }
 
+        [Test("dropin_options_service_version")]
         private void OptionsServiceVersion()
         {
             string threadId = NewThread("version");
@@ -392,6 +375,7 @@ namespace AcsChat.Tests
             Assert.Equal("2024-03-07", Json.Str(emulator.Requests(threadId).Single(), "apiVersion"), "api-version sent");
         }
 
+        [Test("dropin_request_failed_exception")]
         private void RequestFailed()
         {
             string threadId = NewThread("failed");
@@ -427,6 +411,7 @@ namespace AcsChat.Tests
             Assert.Equal(null, acs.ErrorCode, "AcsChatException.ErrorCode through the base");
         }
 
+        [Test("dropin_response_types")]
         private void ResponseTypes()
         {
             Response raw = new Response(201, "cv");

@@ -5,34 +5,45 @@ namespace AcsChat.Tests
 {
     internal static class Program
     {
+        /// <summary>The repository (<c>$ACS_REPO_ROOT</c>, else the current directory).</summary>
+        internal static string Root { get; private set; }
+
+        /// <summary>The emulator program (<c>$ACS_EMULATOR_BIN</c>, else the debug build).</summary>
+        internal static string EmulatorBin { get; private set; }
+
         private static int Main(string[] args)
         {
             string filter = args.Length > 0 ? args[0] : null;
-            string root = Environment.GetEnvironmentVariable("ACS_REPO_ROOT");
-            if (string.IsNullOrEmpty(root))
+            Root = Environment.GetEnvironmentVariable("ACS_REPO_ROOT");
+            if (string.IsNullOrEmpty(Root))
             {
-                root = Directory.GetCurrentDirectory();
+                Root = Directory.GetCurrentDirectory();
             }
-            string emulatorBin = Environment.GetEnvironmentVariable("ACS_EMULATOR_BIN");
-            if (string.IsNullOrEmpty(emulatorBin))
+            EmulatorBin = Environment.GetEnvironmentVariable("ACS_EMULATOR_BIN");
+            if (string.IsNullOrEmpty(EmulatorBin))
             {
-                emulatorBin = Path.Combine(root, "target/debug/acs-chat-emulator");
+                EmulatorBin = Path.Combine(Root, "target/debug/acs-chat-emulator");
             }
             int passed = 0;
             int failed;
             try
             {
-                using (Emulator emulator = Emulator.Start(emulatorBin, null))
-                using (Emulator slow = Emulator.Start(emulatorBin, null))
+                using (Emulator emulator = Emulator.Start(EmulatorBin, null))
+                using (Emulator slow = Emulator.Start(EmulatorBin, null))
                 {
                     emulator.Limits(false);
                     slow.Limits(false);
                     Console.WriteLine("emulator at " + emulator.Url + " (async tests: " + slow.Url + "), library " + ChatClient.Version);
                     Runner runner = new Runner();
-                    new ChatTests(emulator, root).Register(runner);
+                    new HeaderTests().Register(runner, emulator);
+                    new OperationTests().Register(runner, emulator);
+                    new ErrorTests().Register(runner, emulator);
+                    new OptionsTests().Register(runner, emulator);
+                    new TokenRefresherTests().Register(runner, emulator);
+                    new LifetimeTests().Register(runner, emulator);
+                    new DropInTests().Register(runner, emulator);
                     // The async tests change the service latency: they get an emulator of their own.
-                    new DropInTests(emulator).Register(runner);
-                    new AsyncTests(slow).Register(runner);
+                    new AsyncTests().Register(runner, slow);
                     failed = runner.Run(filter, TimeSpan.FromSeconds(60), out passed);
                 }
             }

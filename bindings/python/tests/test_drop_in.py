@@ -412,12 +412,9 @@ def test_except_azure_core_http_response_error_catches_ours(emulator, make_clien
         make_client(endpoint=f"http://127.0.0.1:{port}", retry_total=0).get_chat_thread_client("t").send_typing_notification()
 
 
-def test_send_message_result_carries_success_details_when_the_library_reports_them(make_client, thread_id):
+def test_send_message_result_carries_success_details(make_client, thread_id):
     result = make_client().get_chat_thread_client(thread_id).send_message("hi")
-    if "acs_last_call_http_status" in acs_chat._ffi.SIGNATURES:
-        assert result.status_code == 201 and result.request_id
-    else:
-        assert result.status_code is None and result.request_id is None
+    assert result.status_code == 201 and result.request_id
 
 
 def test_aio_send_message_result_carries_success_details(emulator, token, thread_id):
@@ -426,8 +423,7 @@ def test_aio_send_message_result_carries_success_details(emulator, token, thread
             return await client.get_chat_thread_client(thread_id).send_message("hi")
 
     result = asyncio.run(main())
-    if "acs_last_call_http_status" in acs_chat._ffi.SIGNATURES:  # the library reports success details
-        assert result.status_code == 201 and result.request_id
+    assert result.status_code == 201 and result.request_id
     assert result == acs_chat.SendChatMessageResult(result.id)  # compared by id only
 
 

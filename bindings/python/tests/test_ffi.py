@@ -15,7 +15,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 import acs_chat
-from acs_chat import _errors, _ffi, _library
+from acs_chat import _constants, _errors, _ffi, _library
 
 from conftest import REPO
 
@@ -110,7 +110,7 @@ def matches(c_type: str, declared: object) -> bool:
     if c_type in CALLBACKS:
         return declared is CALLBACKS[c_type]
     if c_type == "char *":
-        return declared in (ctypes.c_char_p, _ffi.owned_string_p)
+        return declared is ctypes.c_char_p
     if c_type == "void *":
         return declared is ctypes.c_void_p
     if c_type.endswith(" *"):
@@ -138,18 +138,16 @@ def test_every_header_function_is_declared_with_matching_types():
     assert len(functions) >= len(API_MD_FUNCTIONS)
     problems = []
     for name, (ret, params) in sorted(functions.items()):
-        func = getattr(_ffi, name, None)
-        if func is None or name not in _ffi.SIGNATURES:
-            problems.append(f"{name}: not declared in _ffi")
+        if name not in _ffi.FUNCTIONS:
+            problems.append(f"{name}: not in _ffi.FUNCTIONS")
             continue
-        if func.argtypes is None or len(func.argtypes) != len(params):
-            problems.append(f"{name}: argtypes {func.argtypes} for {params}")
+        _kind, restype, argtypes = _ffi.FUNCTIONS[name]
+        if not matches(ret, restype):
+            problems.append(f"{name}: restype {restype} for {ret}")
+        if len(argtypes) != len(params):
+            problems.append(f"{name}: argtypes {argtypes} for {params}")
             continue
-        if not matches(ret, func.restype):
-            problems.append(f"{name}: restype {func.restype} for {ret}")
-        if func.errcheck is None:
-            problems.append(f"{name}: no errcheck")
-        for index, (c_type, declared) in enumerate(zip(params, func.argtypes)):
+        for index, (c_type, declared) in enumerate(zip(params, argtypes)):
             if not matches(c_type, declared):
                 problems.append(f"{name}: argument {index} is {declared}, header says {c_type}")
     assert problems == []
@@ -158,17 +156,60 @@ def test_every_header_function_is_declared_with_matching_types():
 def test_every_function_of_the_api_list_is_in_the_header_and_declared():
     functions = parse_header(header_text())
     assert sorted(set(API_MD_FUNCTIONS) - set(functions)) == []
-    assert sorted(set(API_MD_FUNCTIONS) - set(_ffi.SIGNATURES)) == []
-    assert sorted(set(_ffi.SIGNATURES) - set(functions)) == []
+    assert sorted(set(functions) - set(_ffi.FUNCTIONS)) == []
+    assert sorted(set(_ffi.FUNCTIONS) - set(functions)) == []
 
 
-def test_result_returning_functions_raise_through_errcheck():
-    for name, (restype, _args, errcheck) in _ffi.SIGNATURES.items():
-        if name in _ffi.RESULT_GETTERS:
-            assert errcheck is _ffi._as_is, name  # reads a completion's result: a value, not a failure
-        elif restype is _ffi.acs_result:
-            assert errcheck is _ffi._check_result, name
-    assert _ffi.RESULT_GETTERS == {"acs_completion_result"}
+def test_each_function_is_bound_as_its_kind_says():
+    for name, (kind, restype, argtypes) in _ffi.FUNCTIONS.items():
+        func = getattr(_ffi, name)
+        assert func is getattr(_ffi.lib, name), name
+        assert func.restype is restype, name
+        if kind == _ffi.DIRECT:
+            assert func.argtypes is None and func.errcheck is None, name
+            assert restype is _ffi.acs_result, name  # the caller checks the result
+        else:
+            assert func.argtypes == argtypes, name
+            assert func.errcheck is (_ffi._check_result if kind == _ffi.CHECKED else None), name
+
+
+def test_every_result_is_checked_but_a_completion_result_which_is_read():
+    returning_results = {name for name, (_kind, restype, _args) in _ffi.FUNCTIONS.items() if restype is _ffi.acs_result}
+    read = {name for name in returning_results if _ffi.FUNCTIONS[name][0] == _ffi.VALUE}
+    assert read == {"acs_completion_result"}
+    assert {_ffi.FUNCTIONS[name][0] for name in returning_results - read} == {_ffi.CHECKED, _ffi.DIRECT}
+
+
+def test_direct_functions_are_the_per_call_operations():
+    direct = sorted(name for name, (kind, _r, _a) in _ffi.FUNCTIONS.items() if kind == _ffi.DIRECT)
+    assert direct == [
+        "acs_client_set_token",
+        "acs_send_message",
+        "acs_send_message_async",
+        "acs_send_read_receipt",
+        "acs_send_read_receipt_async",
+        "acs_send_typing",
+        "acs_send_typing_async",
+    ]
+
+
+def test_generated_constants_are_up_to_date():
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bindings" / "gen_constants.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_constants_are_the_headers():
+    text = header_text()
+    names = [name for name in dir(_constants) if name.startswith("ACS_")]
+    assert "ACS_MAX_RETRIES" in names and "ACS_RESULT_OK" in names
+    for name in names:
+        value = getattr(_constants, name)
+        assert re.search(rf"(#define\s+{name}\s+|\b{name}\s*=\s*){value}\b", text), name
+    assert _errors.RESULT_NAMES == {
+        getattr(_constants, name): name for name in names if name.startswith("ACS_RESULT_")
+    }
 
 
 def test_version_matches_library_header_cargo_and_pyproject():
@@ -223,17 +264,6 @@ def test_free_functions_accept_null():
     _ffi.acs_client_options_free(None)
     _ffi.acs_message_options_free(None)
     _ffi.acs_string_free(None)
-
-
-def test_raw_twins_call_the_declared_functions_without_conversions():
-    for name in ("acs_client_set_token", "acs_send_message", "acs_send_typing", "acs_send_read_receipt", "acs_string_free",
-                 "acs_send_message_async", "acs_send_typing_async", "acs_send_read_receipt_async"):
-        declared = getattr(_ffi, name)
-        raw = getattr(_ffi, "raw_" + name[len("acs_") :])
-        assert raw is not declared, name
-        assert ctypes.cast(raw, ctypes.c_void_p).value == ctypes.cast(declared, ctypes.c_void_p).value, name
-        assert raw.restype is declared.restype, name
-        assert raw.argtypes is None and raw.errcheck is None, name
 
 
 # library lookup, without loading anything

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from acs_chat import ChatClient, InvalidArgumentError, ServiceRequestError, ServiceResponseError
+from acs_chat import ChatClient, HttpResponseError, InvalidArgumentError, ServiceRequestError, ServiceResponseError
+from acs_chat._constants import ACS_MAX_CONNECTIONS_PER_ORIGIN, ACS_MAX_RETRIES
 
 from conftest import Emulator
 
@@ -50,6 +51,21 @@ from conftest import Emulator
 def test_invalid_options_raise(emulator, token, options, error):
     with pytest.raises(error):
         ChatClient(emulator.url, token, **options)
+
+
+def test_limits_are_the_librarys(emulator, token):
+    ChatClient(emulator.url, token, retry_total=ACS_MAX_RETRIES, max_connections=ACS_MAX_CONNECTIONS_PER_ORIGIN).close()
+    for options in (
+        {"retry_total": ACS_MAX_RETRIES + 1},
+        {"max_connections": ACS_MAX_CONNECTIONS_PER_ORIGIN + 1},
+        {"max_connections": 0},
+        {"retry_backoff": 2, "retry_backoff_max": 1},
+    ):
+        with pytest.raises(InvalidArgumentError):
+            ChatClient(emulator.url, token, **options)
+    for options in ({"retry_total": 2**32}, {"max_connections": -1}):  # no uint32_t: the binding refuses
+        with pytest.raises(ValueError, match="between 0 and"):
+            ChatClient(emulator.url, token, **options)
 
 
 def test_unknown_option_is_a_type_error(emulator, token):
@@ -117,20 +133,14 @@ def test_invalid_call_arguments(thread, client, emulator, thread_id):
     assert emulator.requests(thread_id) == []
 
 
-def test_retry_total_sets_the_number_of_tries(emulator, make_client, thread_id):
+@pytest.mark.parametrize("retry_total", [4, 0])
+def test_retry_total_sets_the_number_of_tries(emulator, make_client, thread_id, retry_total):
     emulator.fault(thread_id, "readReceipts", count=10, status=503)
-    thread = make_client(retry_total=4).get_chat_thread_client(thread_id)
-    with pytest.raises(Exception):
+    thread = make_client(retry_total=retry_total).get_chat_thread_client(thread_id)
+    with pytest.raises(HttpResponseError) as info:
         thread.send_read_receipt("1")
-    assert len(emulator.requests(thread_id)) == 5
-
-
-def test_retry_total_zero_tries_once(emulator, make_client, thread_id):
-    emulator.fault(thread_id, "readReceipts", count=2, status=503)
-    thread = make_client(retry_total=0).get_chat_thread_client(thread_id)
-    with pytest.raises(Exception):
-        thread.send_read_receipt("1")
-    assert len(emulator.requests(thread_id)) == 1
+    assert info.value.status_code == 503
+    assert len(emulator.requests(thread_id)) == retry_total + 1
 
 
 def test_default_retries_recover_from_transient_errors(emulator, make_client, thread_id):

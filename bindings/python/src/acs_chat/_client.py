@@ -6,14 +6,15 @@ import os
 from collections.abc import Mapping
 from ctypes import byref, c_char_p
 
-from . import _compat, _ffi
+from . import _compat, _constants, _ffi
+from ._ffi import acs_client_set_token, acs_send_message, acs_send_read_receipt, acs_send_typing
 from ._errors import TokenError
 from ._managed import Managed
 from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
     from typing import Protocol
 
@@ -34,16 +35,9 @@ if TYPE_CHECKING:
         def explain(self, err: TokenError) -> BaseException: ...
 
 _TEXT = ChatMessageType.TEXT
-_raw_send_message = _ffi.raw_send_message
-_raw_send_typing = _ffi.raw_send_typing
-_raw_send_read_receipt = _ffi.raw_send_read_receipt
-_raw_string_free = _ffi.raw_string_free
-
-_MAX_U32 = 2**32 - 1
-MAX_RETRIES = 10
-MAX_CONNECTIONS = 65536
-DEFAULT_RETRY_BACKOFF = 0.8
-DEFAULT_RETRY_BACKOFF_MAX = 60.0
+_U32_MAX = 2**32 - 1
+DEFAULT_RETRY_BACKOFF = _constants.ACS_DEFAULT_RETRY_DELAY_MS / 1000
+DEFAULT_RETRY_BACKOFF_MAX = _constants.ACS_DEFAULT_MAX_RETRY_DELAY_MS / 1000
 
 
 def _text(value: object, name: str, *, allow_empty: bool = False) -> bytes:
@@ -81,9 +75,18 @@ def _seconds_to_ms(value: object, name: str, *, allow_zero: bool, allow_infinite
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} seconds, not {value!r}")
     millis = math.ceil(seconds * 1000)
-    if millis > _MAX_U32:
-        raise ValueError(f"{name} must be at most {_MAX_U32 // 1000} seconds, not {value!r}")
+    if millis > _U32_MAX:
+        raise ValueError(f"{name} must be at most {_U32_MAX // 1000} seconds, not {value!r}")
     return millis
+
+
+def _count(value: object, name: str) -> int:
+    """A whole number for a ``uint32_t`` argument; the library checks its own limits."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be int, not {type(value).__name__}")
+    if not 0 <= value <= _U32_MAX:
+        raise ValueError(f"{name} must be between 0 and {_U32_MAX}, not {value}")
+    return value
 
 
 def _path(value: object, name: str) -> bytes:
@@ -123,10 +126,10 @@ class _Refresher:
     def _invoke(self, user_data: Any, sink: Any) -> int:
         try:
             _ffi.acs_token_sink_set(sink, self.fetch())
-            return _ffi.ACS_RESULT_OK
+            return _constants.ACS_RESULT_OK
         except BaseException as exc:  # noqa: B902 - nothing may propagate into native code
             self._local.error = exc
-            return _ffi.ACS_RESULT_TOKEN
+            return _constants.ACS_RESULT_TOKEN
 
     def forget(self) -> None:
         self._local.error = None
@@ -135,17 +138,23 @@ class _Refresher:
         """The exception to raise for ``err``: annotated with the refresher's failure, if any."""
         exc: Optional[BaseException] = getattr(self._local, "error", None)
         self._local.error = None
-        if exc is None:
-            return err
-        if not isinstance(exc, Exception):
-            exc.__context__ = err
-            exc.__suppress_context__ = True
-            return exc
-        # The library only knows the callback reported failure; the exception says why.
-        err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
-        err.args = (err.message,)
-        err.__cause__ = exc
+        return explain_refresher_failure(err, exc)
+
+
+def explain_refresher_failure(err: TokenError, exc: Optional[BaseException]) -> BaseException:
+    """The exception to raise for ``err`` when the refresher failed with ``exc`` (the library only
+    knows the callback reported failure; the exception says why): ``err`` with ``exc`` as its
+    cause, or ``exc`` itself when it is not an ``Exception`` (``KeyboardInterrupt``)."""
+    if exc is None:
         return err
+    if not isinstance(exc, Exception):
+        exc.__context__ = err
+        exc.__suppress_context__ = True
+        return exc
+    err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
+    err.args = (err.message,)
+    err.__cause__ = exc
+    return err
 
 
 class ChatClient(Managed):
@@ -345,11 +354,7 @@ class ChatClient(Managed):
             ms = _seconds_to_ms(connect_timeout, "connect_timeout", allow_zero=False)
             settings.append((_ffi.acs_client_options_set_connect_timeout_ms, (ms,)))
         if retry_total is not None:
-            if isinstance(retry_total, bool) or not isinstance(retry_total, int):
-                raise TypeError(f"retry_total must be int, not {type(retry_total).__name__}")
-            if not 0 <= retry_total <= MAX_RETRIES:
-                raise ValueError(f"retry_total must be between 0 and {MAX_RETRIES}, not {retry_total}")
-            settings.append((_ffi.acs_client_options_set_max_retries, (retry_total,)))
+            settings.append((_ffi.acs_client_options_set_max_retries, (_count(retry_total, "retry_total"),)))
         if retry_backoff is not None or retry_backoff_max is not None:
             base = _seconds_to_ms(
                 DEFAULT_RETRY_BACKOFF if retry_backoff is None else retry_backoff, "retry_backoff", allow_zero=True
@@ -359,10 +364,6 @@ class ChatClient(Managed):
                 "retry_backoff_max",
                 allow_zero=True,
             )
-            if base > cap:
-                raise ValueError(
-                    f"retry_backoff ({base / 1000:g} s) must not exceed retry_backoff_max ({cap / 1000:g} s)"
-                )
             settings.append((_ffi.acs_client_options_set_retry_delay_ms, (base, cap)))
         if ca_file is not None:
             settings.append((_ffi.acs_client_options_set_ca_file, (_path(ca_file, "ca_file"),)))
@@ -376,11 +377,8 @@ class ChatClient(Managed):
             ms = _seconds_to_ms(total_timeout, "total_timeout", allow_zero=False, allow_infinite=True)
             settings.append((_ffi.acs_client_options_set_total_timeout_ms, (ms,)))
         if max_connections is not None:
-            if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-                raise TypeError(f"max_connections must be int, not {type(max_connections).__name__}")
-            if not 1 <= max_connections <= MAX_CONNECTIONS:
-                raise ValueError(f"max_connections must be between 1 and {MAX_CONNECTIONS}, not {max_connections}")
-            settings.append((_ffi.acs_client_options_set_max_connections_per_origin, (max_connections,)))
+            count = _count(max_connections, "max_connections")
+            settings.append((_ffi.acs_client_options_set_max_connections_per_origin, (count,)))
         return settings
 
     @property
@@ -397,7 +395,7 @@ class ChatClient(Managed):
 
     def set_token(self, token: TokenLike) -> None:
         """Replace the token used by every later call (atomic; safe while calls run)."""
-        self._invoke(_ffi.raw_client_set_token, _token_text(token, "token"))
+        self._invoke(acs_client_set_token, _token_text(token, "token"))
 
     def _failure(self, result: int) -> BaseException:
         err = _ffi.last_error(result)
@@ -406,40 +404,62 @@ class ChatClient(Managed):
             return refresher.explain(err)
         return err
 
-    def _send_message(
-        self,
-        thread_id: bytes,
-        content: bytes,
-        message_type: ChatMessageType,
-        sender_display_name: Optional[bytes],
-        metadata: List[Tuple[bytes, bytes]],
-        out: c_char_p,
-    ) -> None:
-        """Send with message options built for the call (none when all are defaults); the new
-        message's id, to be freed with ``raw_string_free``, is stored in ``out``."""
-        if message_type is _TEXT and sender_display_name is None and not metadata:
-            self._invoke(_raw_send_message, thread_id, content, None, byref(out))
-            return
-        options = _ffi.acs_message_options_p()
-        _ffi.acs_message_options_new(byref(options))
-        try:
-            if message_type is ChatMessageType.HTML:
-                _ffi.acs_message_options_set_type(options, _ffi.ACS_MESSAGE_TYPE_HTML)
-            if sender_display_name is not None:
-                _ffi.acs_message_options_set_sender_display_name(options, sender_display_name)
-            for key, value in metadata:
-                _ffi.acs_message_options_add_metadata(options, key, value)
-            self._invoke(_raw_send_message, thread_id, content, options, byref(out))
-        finally:
-            _ffi.acs_message_options_free(options)
+
+def message_options(
+    chat_message_type: Union[ChatMessageType, str, None],
+    sender_display_name: Optional[str],
+    metadata: Optional[Mapping[str, str]],
+) -> Any:
+    """Native message options for a send, freed by the caller with ``acs_message_options_free``
+    once the call is made (or submitted); None, and nothing to free, when every option is the
+    default."""
+    message_type = _TEXT if chat_message_type is _TEXT else parse_message_type(chat_message_type)
+    name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
+    pairs = () if metadata is None else _metadata(metadata)
+    if message_type is _TEXT and name is None and not pairs:
+        return None
+    options = _ffi.acs_message_options_p()
+    _ffi.acs_message_options_new(byref(options))
+    try:
+        if message_type is ChatMessageType.HTML:
+            _ffi.acs_message_options_set_type(options, _constants.ACS_MESSAGE_TYPE_HTML)
+        if name is not None:
+            _ffi.acs_message_options_set_sender_display_name(options, name)
+        for key, value in pairs:
+            _ffi.acs_message_options_add_metadata(options, key, value)
+    except BaseException:
+        _ffi.acs_message_options_free(options)
+        raise
+    return options
 
 
-def _metadata(metadata: Optional[Mapping[str, str]]) -> List[Tuple[bytes, bytes]]:
-    if metadata is None:
-        return []
+def _metadata(metadata: Mapping[str, str]) -> List[Tuple[bytes, bytes]]:
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a mapping of str to str, not {type(metadata).__name__}")
     return [(_text(key, "metadata key"), _text(value, "metadata value", allow_empty=True)) for key, value in metadata.items()]
+
+
+def thread_client_arguments(
+    client_class: Type[Any], what: str, client: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> Tuple[Any, Any, bool]:
+    """``(client, thread_id, owns_client)`` of a thread client made as ``ChatThreadClient(client,
+    thread_id)``, or the official way, ``ChatThreadClient(endpoint, credential, thread_id,
+    **options)``, with a ``client_class`` of its own (``what`` names that class in errors)."""
+    if isinstance(client, client_class):
+        if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
+            raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
+        return client, args[0] if args else kwargs["thread_id"], False
+    if not isinstance(client, str):
+        raise TypeError(f"client must be {what} or an endpoint str, not {type(client).__name__}")
+    args_list = list(args)
+    credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
+    thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
+    if args_list:
+        raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
+    if thread_id is None:
+        raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
+    _text(thread_id, "thread_id")
+    return client_class(client, credential, **kwargs), thread_id, True
 
 
 class ChatThreadClient:
@@ -452,27 +472,10 @@ class ChatThreadClient:
     """
 
     def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
-        if isinstance(client, ChatClient):
-            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
-                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
-            thread_id = args[0] if args else kwargs["thread_id"]
-            self._owns_client = False
-        elif isinstance(client, str):
-            args_list = list(args)
-            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
-            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
-            if args_list:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
-            if thread_id is None:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
-            _text(thread_id, "thread_id")
-            client = ChatClient(client, credential, **kwargs)
-            self._owns_client = True
-        else:
-            raise TypeError(f"client must be a ChatClient or an endpoint str, not {type(client).__name__}")
+        owner, thread_id, self._owns_client = thread_client_arguments(ChatClient, "a ChatClient", client, args, kwargs)
         self._thread_id_bytes = _text(thread_id, "thread_id")
         self._thread_id: str = thread_id
-        self._client = client
+        self._client: ChatClient = owner
 
     def close(self) -> None:
         """Release the client this thread client made (official construction); a thread client
@@ -511,29 +514,29 @@ class ChatThreadClient:
         if kwargs:
             _compat.call_options(kwargs, "send_message")
         content_bytes = _text(content, "content")
+        options = message_options(chat_message_type, sender_display_name, metadata)
         out = c_char_p()
-        if chat_message_type is _TEXT and sender_display_name is None and metadata is None:
-            self._client._invoke(_raw_send_message, self._thread_id_bytes, content_bytes, None, byref(out))
-        else:
-            message_type = parse_message_type(chat_message_type)
-            name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
-            pairs = _metadata(metadata)
-            self._client._send_message(self._thread_id_bytes, content_bytes, message_type, name, pairs, out)
+        try:
+            self._client._invoke(acs_send_message, self._thread_id_bytes, content_bytes, options, byref(out))
+        finally:
+            if options is not None:
+                _ffi.acs_message_options_free(options)
         try:
             message_id = (out.value or b"").decode("utf-8")
         finally:
-            _raw_string_free(out)
-        return SendChatMessageResult(message_id, **_ffi.last_call_details())
+            _ffi.acs_string_free(out)
+        status_code, request_id = _ffi.last_call_details()
+        return SendChatMessageResult(message_id, status_code=status_code, request_id=request_id)
 
     def send_typing_notification(self, *, sender_display_name: Optional[str] = None, **kwargs: Any) -> None:
         """Tell the thread's participants that this user is typing."""
         if kwargs:
             _compat.call_options(kwargs, "send_typing_notification")
         name = None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
-        self._client._invoke(_raw_send_typing, self._thread_id_bytes, name)
+        self._client._invoke(acs_send_typing, self._thread_id_bytes, name)
 
     def send_read_receipt(self, message_id: str, **kwargs: Any) -> None:
         """Mark the message ``message_id`` (and those before it) as read by this user."""
         if kwargs:
             _compat.call_options(kwargs, "send_read_receipt")
-        self._client._invoke(_raw_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))
+        self._client._invoke(acs_send_read_receipt, self._thread_id_bytes, _text(message_id, "message_id"))

@@ -53,6 +53,17 @@ def access_token(value: object) -> Any:
     return value
 
 
+def checked_token(token: object, token_refresher: object, proactive_refresh: bool) -> Any:
+    """The ``AccessToken`` of a credential's arguments, checked as the official credential checks them."""
+    if not isinstance(token, str):
+        raise TypeError("Token must be a string.")
+    if token_refresher is not None and not callable(token_refresher):
+        raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
+    if proactive_refresh and token_refresher is None:
+        raise ValueError("When 'proactive_refresh' is True, 'token_refresher' must not be None.")
+    return access_token(token)
+
+
 class CommunicationTokenCredential:
     """A user access token, refreshed by ``token_refresher`` when it nears expiry, as
     ``azure.communication.chat.CommunicationTokenCredential``.
@@ -76,13 +87,7 @@ class CommunicationTokenCredential:
     ) -> None:
         import threading
 
-        if not isinstance(token, str):
-            raise TypeError("Token must be a string.")
-        if token_refresher is not None and not callable(token_refresher):
-            raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
-        if proactive_refresh and token_refresher is None:
-            raise ValueError("When 'proactive_refresh' is True, 'token_refresher' must not be None.")
-        self._token: Any = access_token(token)
+        self._token: Any = checked_token(token, token_refresher, proactive_refresh)
         self._token_refresher = token_refresher
         self._proactive_refresh = bool(proactive_refresh)
         self._lock = threading.Condition(threading.Lock())

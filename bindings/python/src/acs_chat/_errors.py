@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import os
 
+from ._constants import RESULT_NAMES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Tuple, Type
@@ -96,27 +98,9 @@ def _reason(status_code: Optional[int]) -> Optional[str]:
     except ValueError:
         return None
 
-RESULT_NAMES: Dict[int, str] = {
-    0: "ACS_RESULT_OK",
-    1: "ACS_RESULT_NULL_PARAMETER",
-    2: "ACS_RESULT_INVALID_ARGUMENT",
-    3: "ACS_RESULT_INSECURE_ENDPOINT",
-    10: "ACS_RESULT_UNAUTHORIZED",
-    11: "ACS_RESULT_FORBIDDEN",
-    12: "ACS_RESULT_NOT_FOUND",
-    13: "ACS_RESULT_BAD_REQUEST",
-    14: "ACS_RESULT_THROTTLED",
-    15: "ACS_RESULT_SERVICE_ERROR",
-    20: "ACS_RESULT_CONNECT",
-    21: "ACS_RESULT_TIMEOUT",
-    22: "ACS_RESULT_IO",
-    23: "ACS_RESULT_PROTOCOL",
-    24: "ACS_RESULT_TOKEN",
-    25: "ACS_RESULT_CANCELLED",
-    90: "ACS_RESULT_PANIC",
-    91: "ACS_RESULT_INTERNAL",
-}
+
 RESULT_VALUES: Dict[str, int] = {name: value for value, name in RESULT_NAMES.items()}
+
 
 def result_name(value: int) -> str:
     """``ACS_RESULT_*`` name of ``value``; unknown values read ``ACS_RESULT_<number>``."""

@@ -1,23 +1,22 @@
-"""Declarations of the C ABI of ``acs_chat`` (``include/acs_chat.h``).
+"""Declarations of the C ABI of ``acs_chat`` (``include/acs_chat.h``), in one table.
 
-Every function is declared with ``argtypes``, ``restype`` and ``errcheck``. Functions returning
-``acs_result`` raise the matching :class:`acs_chat.AcsChatError` subclass on failure, filled from
-the thread-local last error right after the call, on the calling thread. Handles are typed
-pointers to opaque structures. ``ctypes.CDLL`` releases the GIL for the duration of each call.
+Each row of :data:`FUNCTIONS` is a function's kind, ``restype`` and ``argtypes``; every one is
+bound as an attribute of this module. Handles are typed pointers to opaque structures, and
+``ctypes.CDLL`` releases the GIL for the duration of each call. The kinds:
 
-The per-call operations also have ``raw_*`` twins for the clients' hot path: separate function
-objects with only a ``restype``, so a call skips the per-argument ``from_param`` conversion and
-the ``errcheck`` callback. Without ``argtypes`` ctypes passes ``bytes`` as ``const char *``,
-``None`` as ``NULL``, and pointer instances and ``byref()`` results as the pointers they hold, so
-callers pass nothing else (no ``int``, no ``str``), and check the returned ``acs_result``
-themselves: a value other than ``ACS_RESULT_OK`` becomes :func:`last_error`, read on the same
-thread before any other call. ``raw_send_message`` takes ``byref()`` of a ``c_char_p`` for the new
-message id, which goes back to ``raw_string_free`` as that ``c_char_p``. The asynchronous
-submits (``raw_send_*_async``) take the callback as the :data:`acs_completion_callback` instance,
-``user_data`` as a ``c_void_p`` instance and ``byref()`` of an :data:`acs_call_p` for the handle.
+- :data:`CHECKED`: returns an ``acs_result``; a value other than ``ACS_RESULT_OK`` raises the
+  matching :class:`acs_chat.AcsChatError` (``errcheck``), filled from the thread-local last error
+  right after the call, on the calling thread.
+- :data:`VALUE`: returns what it reads (getters, static text, ``_free`` functions) as it is.
+- :data:`DIRECT`: the clients' per-call operations (the sends, their asynchronous submits,
+  ``acs_client_set_token``), bound with their ``restype`` only, so ctypes converts no argument and
+  calls no ``errcheck``. Callers pass ``bytes`` for ``const char *``, ``None`` for ``NULL``, and
+  pointer instances or ``byref()`` results, nothing else (no ``int``, no ``str``), and check the
+  returned ``acs_result`` themselves: :meth:`acs_chat._managed.Managed._invoke` is the one caller.
+  The ``argtypes`` in the table are what the C declaration says; the test suite checks them, as
+  every row, against the header.
 
-Functions that read a value rather than report a failure (``acs_completion_result``, the
-``acs_last_error_*`` and ``acs_completion_*`` getters) return it as is.
+Adding a function is one row.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from ctypes import (
     POINTER,
     Structure,
     c_bool,
-    c_char,
     c_char_p,
     c_size_t,
     c_uint16,
@@ -39,6 +37,7 @@ from ctypes import (
 )
 
 from . import _errors, _library
+from ._constants import ACS_RESULT_OK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,28 +86,12 @@ acs_result = c_uint32
 acs_message_type = c_uint32
 acs_log_level = c_uint32
 
-ACS_RESULT_OK = 0
-ACS_RESULT_TOKEN = 24
-ACS_RESULT_CANCELLED = 25
-
-ACS_MESSAGE_TYPE_TEXT = 0
-ACS_MESSAGE_TYPE_HTML = 1
-
-ACS_LOG_LEVEL_OFF = 0
-ACS_LOG_LEVEL_ERROR = 1
-ACS_LOG_LEVEL_WARN = 2
-ACS_LOG_LEVEL_INFO = 3
-ACS_LOG_LEVEL_DEBUG = 4
-ACS_LOG_LEVEL_TRACE = 5
-
 acs_client_p = POINTER(acs_client)
 acs_client_options_p = POINTER(acs_client_options)
 acs_message_options_p = POINTER(acs_message_options)
 acs_token_sink_p = POINTER(acs_token_sink)
 acs_call_p = POINTER(acs_call)
 acs_completion_p = POINTER(acs_completion)
-# Strings the library allocates: kept as raw pointers so they can be handed back to acs_string_free.
-owned_string_p = POINTER(c_char)
 
 acs_token_refresher = CFUNCTYPE(acs_result, c_void_p, acs_token_sink_p)
 acs_user_data_free = CFUNCTYPE(None, c_void_p)
@@ -132,12 +115,9 @@ def _read_string(fn: Callable[[Any, int], int]) -> str:
 
 def last_error(value: int) -> _errors.AcsChatError:
     """The exception for a failed call that returned ``value``; read on the failing thread."""
-    message = _read_string(lib.acs_last_error_message)
-    if not message:
-        message = result_str(value)
     return _errors.make_error(
         value,
-        message,
+        _read_string(lib.acs_last_error_message) or result_str(value),
         lib.acs_last_error_http_status(),
         _read_string(lib.acs_last_error_code),
         _read_string(lib.acs_last_error_request_id),
@@ -146,25 +126,16 @@ def last_error(value: int) -> _errors.AcsChatError:
     )
 
 
-_NO_DETAILS: Dict[str, Any] = {}
-
-
-def last_call_details() -> Dict[str, Any]:
-    """``{"status_code": ..., "request_id": ...}`` of this thread's last answered call, for a
-    :class:`SendChatMessageResult`; empty when the library cannot tell
-    (no ``acs_last_call_http_status``)."""
-    if "acs_last_call_http_status" not in SIGNATURES:
-        return _NO_DETAILS
-    return {
-        "status_code": lib.acs_last_call_http_status() or None,
-        "request_id": _read_string(lib.acs_last_call_request_id) or None,
-    }
+def last_call_details() -> Tuple[Optional[int], Optional[str]]:
+    """``(HTTP status, request id)`` of this thread's last call that got an answer (None when
+    not reported), for a :class:`SendChatMessageResult`."""
+    return lib.acs_last_call_http_status() or None, _read_string(lib.acs_last_call_request_id) or None
 
 
 def completion_details(completion: Any) -> Tuple[Optional[int], Optional[str]]:
-    """``(status, request id)`` of a successful completion (None when not reported)."""
-    status: int = acs_completion_http_status(completion)
-    request_id = _read_string(lambda buf, size: acs_completion_request_id(completion, buf, size))
+    """``(HTTP status, request id)`` of a successful completion (None when not reported)."""
+    status: int = lib.acs_completion_http_status(completion)
+    request_id = _read_string(lambda buf, size: lib.acs_completion_request_id(completion, buf, size))
     return status or None, request_id or None
 
 
@@ -172,16 +143,16 @@ def completion_outcome(completion: Any) -> Tuple[int, Any]:
     """Everything a completion says, copied (it is valid during its callback only):
     ``(ACS_RESULT_OK, message id bytes or None)`` for a success, else ``(result, fields)`` with
     the fields :func:`completion_error` takes."""
-    result: int = acs_completion_result(completion)
+    result: int = lib.acs_completion_result(completion)
     if result == ACS_RESULT_OK:
-        return result, acs_completion_message_id(completion)
+        return result, lib.acs_completion_message_id(completion)
     fields = (
-        _read_string(lambda buf, size: acs_completion_error_message(completion, buf, size)),
-        acs_completion_http_status(completion),
-        _read_string(lambda buf, size: acs_completion_error_code(completion, buf, size)),
-        _read_string(lambda buf, size: acs_completion_request_id(completion, buf, size)),
-        acs_completion_retry_after_ms(completion),
-        acs_completion_may_have_been_delivered(completion),
+        _read_string(lambda buf, size: lib.acs_completion_error_message(completion, buf, size)),
+        lib.acs_completion_http_status(completion),
+        _read_string(lambda buf, size: lib.acs_completion_error_code(completion, buf, size)),
+        _read_string(lambda buf, size: lib.acs_completion_request_id(completion, buf, size)),
+        lib.acs_completion_retry_after_ms(completion),
+        lib.acs_completion_may_have_been_delivered(completion),
     )
     return result, fields
 
@@ -192,209 +163,6 @@ def completion_error(value: int, fields: Tuple[str, int, str, str, int, bool]) -
     return _errors.make_error(
         value, message or result_str(value), status, code, request_id, retry_after_ms, delivered
     )
-
-
-def _check_result(result: int, func: Any, args: Any) -> int:
-    if result != ACS_RESULT_OK:
-        raise last_error(result)
-    return result
-
-
-def _static_text(result: Optional[bytes], func: Any, args: Any) -> Optional[bytes]:
-    return result
-
-
-def _no_result(result: None, func: Any, args: Any) -> None:
-    return None
-
-
-def _as_is(result: int, func: Any, args: Any) -> int:
-    return result
-
-
-# Functions whose acs_result is a value read, not the outcome of the call itself.
-RESULT_GETTERS = frozenset({"acs_completion_result"})
-
-# name: (restype, argtypes, errcheck)
-SIGNATURES: Dict[str, Any] = {
-    # client
-    "acs_client_new": (acs_result, [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)], _check_result),
-    "acs_client_free": (None, [acs_client_p], _no_result),
-    "acs_client_set_token": (acs_result, [acs_client_p, c_char_p], _check_result),
-    # operations
-    "acs_send_message": (
-        acs_result,
-        [acs_client_p, c_char_p, c_char_p, acs_message_options_p, POINTER(owned_string_p)],
-        _check_result,
-    ),
-    "acs_send_typing": (acs_result, [acs_client_p, c_char_p, c_char_p], _check_result),
-    "acs_send_read_receipt": (acs_result, [acs_client_p, c_char_p, c_char_p], _check_result),
-    "acs_string_free": (None, [owned_string_p], _no_result),
-    # asynchronous operations
-    "acs_send_message_async": (
-        acs_result,
-        [
-            acs_client_p,
-            c_char_p,
-            c_char_p,
-            acs_message_options_p,
-            acs_completion_callback,
-            c_void_p,
-            POINTER(acs_call_p),
-        ],
-        _check_result,
-    ),
-    "acs_send_typing_async": (
-        acs_result,
-        [acs_client_p, c_char_p, c_char_p, acs_completion_callback, c_void_p, POINTER(acs_call_p)],
-        _check_result,
-    ),
-    "acs_send_read_receipt_async": (
-        acs_result,
-        [acs_client_p, c_char_p, c_char_p, acs_completion_callback, c_void_p, POINTER(acs_call_p)],
-        _check_result,
-    ),
-    "acs_call_cancel": (None, [acs_call_p], _no_result),
-    "acs_call_free": (None, [acs_call_p], _no_result),
-    "acs_shutdown": (None, [], _no_result),
-    # completions (valid during the callback only)
-    "acs_completion_result": (acs_result, [acs_completion_p], _as_is),
-    "acs_completion_message_id": (c_char_p, [acs_completion_p], _static_text),
-    "acs_completion_http_status": (c_uint16, [acs_completion_p], _as_is),
-    "acs_completion_error_message": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
-    "acs_completion_error_code": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
-    "acs_completion_request_id": (c_size_t, [acs_completion_p, c_char_p, c_size_t], _as_is),
-    "acs_completion_retry_after_ms": (c_uint64, [acs_completion_p], _as_is),
-    "acs_completion_may_have_been_delivered": (c_bool, [acs_completion_p], _as_is),
-    # client options
-    "acs_client_options_new": (acs_result, [POINTER(acs_client_options_p)], _check_result),
-    "acs_client_options_free": (None, [acs_client_options_p], _no_result),
-    "acs_client_options_set_api_version": (acs_result, [acs_client_options_p, c_char_p], _check_result),
-    "acs_client_options_set_timeout_ms": (acs_result, [acs_client_options_p, c_uint32], _check_result),
-    "acs_client_options_set_connect_timeout_ms": (acs_result, [acs_client_options_p, c_uint32], _check_result),
-    "acs_client_options_set_max_retries": (acs_result, [acs_client_options_p, c_uint32], _check_result),
-    "acs_client_options_set_retry_delay_ms": (
-        acs_result,
-        [acs_client_options_p, c_uint32, c_uint32],
-        _check_result,
-    ),
-    "acs_client_options_set_application_id": (acs_result, [acs_client_options_p, c_char_p], _check_result),
-    "acs_client_options_set_ca_file": (acs_result, [acs_client_options_p, c_char_p], _check_result),
-    "acs_client_options_set_allow_insecure_http": (acs_result, [acs_client_options_p, c_bool], _check_result),
-    "acs_client_options_set_token_refresher": (
-        acs_result,
-        [acs_client_options_p, acs_token_refresher, c_void_p, acs_user_data_free],
-        _check_result,
-    ),
-    "acs_client_options_set_proactive_refresh": (acs_result, [acs_client_options_p, c_bool], _check_result),
-    "acs_client_options_set_total_timeout_ms": (acs_result, [acs_client_options_p, c_uint32], _check_result),
-    "acs_client_options_set_max_connections_per_origin": (
-        acs_result,
-        [acs_client_options_p, c_uint32],
-        _check_result,
-    ),
-    "acs_token_sink_set": (acs_result, [acs_token_sink_p, c_char_p], _check_result),
-    # message options
-    "acs_message_options_new": (acs_result, [POINTER(acs_message_options_p)], _check_result),
-    "acs_message_options_free": (None, [acs_message_options_p], _no_result),
-    "acs_message_options_set_type": (acs_result, [acs_message_options_p, acs_message_type], _check_result),
-    "acs_message_options_set_sender_display_name": (
-        acs_result,
-        [acs_message_options_p, c_char_p],
-        _check_result,
-    ),
-    "acs_message_options_add_metadata": (
-        acs_result,
-        [acs_message_options_p, c_char_p, c_char_p],
-        _check_result,
-    ),
-    # errors
-    "acs_result_str": (c_char_p, [acs_result], _static_text),
-    "acs_last_error_message": (c_size_t, [c_char_p, c_size_t], _as_is),
-    "acs_last_error_http_status": (c_uint16, [], _as_is),
-    "acs_last_error_code": (c_size_t, [c_char_p, c_size_t], _as_is),
-    "acs_last_error_request_id": (c_size_t, [c_char_p, c_size_t], _as_is),
-    "acs_last_error_retry_after_ms": (c_uint64, [], _as_is),
-    "acs_last_error_may_have_been_delivered": (c_bool, [], _as_is),
-    # version, logging
-    "acs_version": (c_char_p, [], _static_text),
-    "acs_set_log_callback": (acs_result, [acs_log_callback, acs_log_level, c_void_p], _check_result),
-}
-
-
-OPTIONAL_SIGNATURES: Dict[str, Tuple[Any, List[Any], Any]] = {
-    # success details (this thread's last call that got an answer); newer libraries only
-    "acs_last_call_http_status": (c_uint16, [], _as_is),
-    "acs_last_call_request_id": (c_size_t, [c_char_p, c_size_t], _as_is),
-}
-"""Functions declared when the loaded library exports them (see :func:`last_call_details`)."""
-
-
-def _declare() -> None:
-    for name, (restype, argtypes, errcheck) in OPTIONAL_SIGNATURES.items():
-        if hasattr(lib, name):
-            SIGNATURES[name] = (restype, argtypes, errcheck)
-    for name, (restype, argtypes, errcheck) in SIGNATURES.items():
-        func = getattr(lib, name)
-        func.restype = restype
-        func.argtypes = argtypes
-        func.errcheck = errcheck
-        globals()[name] = func
-
-
-_declare()
-
-# Module-level names for type checkers and readers; bound by _declare() above.
-acs_client_new: Any
-acs_client_free: Any
-acs_client_set_token: Any
-acs_send_message: Any
-acs_send_typing: Any
-acs_send_read_receipt: Any
-acs_string_free: Any
-acs_send_message_async: Any
-acs_send_typing_async: Any
-acs_send_read_receipt_async: Any
-acs_call_cancel: Any
-acs_call_free: Any
-acs_shutdown: Any
-acs_completion_result: Any
-acs_completion_message_id: Any
-acs_completion_http_status: Any
-acs_completion_error_message: Any
-acs_completion_error_code: Any
-acs_completion_request_id: Any
-acs_completion_retry_after_ms: Any
-acs_completion_may_have_been_delivered: Any
-acs_client_options_new: Any
-acs_client_options_free: Any
-acs_client_options_set_api_version: Any
-acs_client_options_set_timeout_ms: Any
-acs_client_options_set_connect_timeout_ms: Any
-acs_client_options_set_max_retries: Any
-acs_client_options_set_retry_delay_ms: Any
-acs_client_options_set_application_id: Any
-acs_client_options_set_ca_file: Any
-acs_client_options_set_allow_insecure_http: Any
-acs_client_options_set_token_refresher: Any
-acs_client_options_set_proactive_refresh: Any
-acs_client_options_set_total_timeout_ms: Any
-acs_client_options_set_max_connections_per_origin: Any
-acs_token_sink_set: Any
-acs_message_options_new: Any
-acs_message_options_free: Any
-acs_message_options_set_type: Any
-acs_message_options_set_sender_display_name: Any
-acs_message_options_add_metadata: Any
-acs_result_str: Any
-acs_last_error_message: Any
-acs_last_error_http_status: Any
-acs_last_error_code: Any
-acs_last_error_request_id: Any
-acs_last_error_retry_after_ms: Any
-acs_last_error_may_have_been_delivered: Any
-acs_version: Any
-acs_set_log_callback: Any
 
 
 def result_str(value: int) -> str:
@@ -409,18 +177,108 @@ def version() -> str:
     return text.decode("ascii")
 
 
-def _raw(name: str, restype: Any) -> Any:
-    """A second function object for ``name`` with ``restype`` only (see the module docstring)."""
-    func = lib[name]
-    func.restype = restype
-    return func
+def _check_result(result: int, func: Any, args: Any) -> int:
+    if result != ACS_RESULT_OK:
+        raise last_error(result)
+    return result
 
 
-raw_client_set_token: Any = _raw("acs_client_set_token", acs_result)
-raw_send_message: Any = _raw("acs_send_message", acs_result)
-raw_send_typing: Any = _raw("acs_send_typing", acs_result)
-raw_send_read_receipt: Any = _raw("acs_send_read_receipt", acs_result)
-raw_string_free: Any = _raw("acs_string_free", None)
-raw_send_message_async: Any = _raw("acs_send_message_async", acs_result)
-raw_send_typing_async: Any = _raw("acs_send_typing_async", acs_result)
-raw_send_read_receipt_async: Any = _raw("acs_send_read_receipt_async", acs_result)
+CHECKED = "checked"
+"""Returns an ``acs_result``; a failure raises (see the module docstring)."""
+VALUE = "value"
+"""Returns its value as it is."""
+DIRECT = "direct"
+"""Called without argument conversion; the caller checks the ``acs_result``."""
+
+_completion = [acs_completion_p]
+_buffer = [c_char_p, c_size_t]
+_submit = [acs_completion_callback, c_void_p, POINTER(acs_call_p)]  # the tail of every async submit
+
+FUNCTIONS: Dict[str, Tuple[str, Any, List[Any]]] = {
+    # client
+    "acs_client_new": (CHECKED, acs_result, [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)]),
+    "acs_client_free": (VALUE, None, [acs_client_p]),
+    "acs_client_set_token": (DIRECT, acs_result, [acs_client_p, c_char_p]),
+    # operations
+    "acs_send_message": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p, acs_message_options_p, POINTER(c_char_p)]),
+    "acs_send_typing": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p]),
+    "acs_send_read_receipt": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p]),
+    "acs_string_free": (VALUE, None, [c_char_p]),
+    "acs_last_call_http_status": (VALUE, c_uint16, []),
+    "acs_last_call_request_id": (VALUE, c_size_t, _buffer),
+    # asynchronous operations
+    "acs_send_message_async": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p, acs_message_options_p] + _submit),
+    "acs_send_typing_async": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p] + _submit),
+    "acs_send_read_receipt_async": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p] + _submit),
+    "acs_call_cancel": (VALUE, None, [acs_call_p]),
+    "acs_call_free": (VALUE, None, [acs_call_p]),
+    "acs_shutdown": (VALUE, None, []),
+    # completions (valid during the callback only)
+    "acs_completion_result": (VALUE, acs_result, _completion),
+    "acs_completion_message_id": (VALUE, c_char_p, _completion),
+    "acs_completion_http_status": (VALUE, c_uint16, _completion),
+    "acs_completion_error_message": (VALUE, c_size_t, _completion + _buffer),
+    "acs_completion_error_code": (VALUE, c_size_t, _completion + _buffer),
+    "acs_completion_request_id": (VALUE, c_size_t, _completion + _buffer),
+    "acs_completion_retry_after_ms": (VALUE, c_uint64, _completion),
+    "acs_completion_may_have_been_delivered": (VALUE, c_bool, _completion),
+    # client options
+    "acs_client_options_new": (CHECKED, acs_result, [POINTER(acs_client_options_p)]),
+    "acs_client_options_free": (VALUE, None, [acs_client_options_p]),
+    "acs_client_options_set_api_version": (CHECKED, acs_result, [acs_client_options_p, c_char_p]),
+    "acs_client_options_set_timeout_ms": (CHECKED, acs_result, [acs_client_options_p, c_uint32]),
+    "acs_client_options_set_connect_timeout_ms": (CHECKED, acs_result, [acs_client_options_p, c_uint32]),
+    "acs_client_options_set_max_retries": (CHECKED, acs_result, [acs_client_options_p, c_uint32]),
+    "acs_client_options_set_retry_delay_ms": (CHECKED, acs_result, [acs_client_options_p, c_uint32, c_uint32]),
+    "acs_client_options_set_application_id": (CHECKED, acs_result, [acs_client_options_p, c_char_p]),
+    "acs_client_options_set_ca_file": (CHECKED, acs_result, [acs_client_options_p, c_char_p]),
+    "acs_client_options_set_allow_insecure_http": (CHECKED, acs_result, [acs_client_options_p, c_bool]),
+    "acs_client_options_set_token_refresher": (
+        CHECKED,
+        acs_result,
+        [acs_client_options_p, acs_token_refresher, c_void_p, acs_user_data_free],
+    ),
+    "acs_client_options_set_proactive_refresh": (CHECKED, acs_result, [acs_client_options_p, c_bool]),
+    "acs_client_options_set_total_timeout_ms": (CHECKED, acs_result, [acs_client_options_p, c_uint32]),
+    "acs_client_options_set_max_connections_per_origin": (CHECKED, acs_result, [acs_client_options_p, c_uint32]),
+    "acs_token_sink_set": (CHECKED, acs_result, [acs_token_sink_p, c_char_p]),
+    # message options
+    "acs_message_options_new": (CHECKED, acs_result, [POINTER(acs_message_options_p)]),
+    "acs_message_options_free": (VALUE, None, [acs_message_options_p]),
+    "acs_message_options_set_type": (CHECKED, acs_result, [acs_message_options_p, acs_message_type]),
+    "acs_message_options_set_sender_display_name": (CHECKED, acs_result, [acs_message_options_p, c_char_p]),
+    "acs_message_options_add_metadata": (CHECKED, acs_result, [acs_message_options_p, c_char_p, c_char_p]),
+    # errors
+    "acs_result_str": (VALUE, c_char_p, [acs_result]),
+    "acs_last_error_message": (VALUE, c_size_t, _buffer),
+    "acs_last_error_http_status": (VALUE, c_uint16, []),
+    "acs_last_error_code": (VALUE, c_size_t, _buffer),
+    "acs_last_error_request_id": (VALUE, c_size_t, _buffer),
+    "acs_last_error_retry_after_ms": (VALUE, c_uint64, []),
+    "acs_last_error_may_have_been_delivered": (VALUE, c_bool, []),
+    # version, logging
+    "acs_version": (VALUE, c_char_p, []),
+    "acs_set_log_callback": (CHECKED, acs_result, [acs_log_callback, acs_log_level, c_void_p]),
+}
+"""``name: (kind, restype, argtypes)`` of every function of the header."""
+
+
+def _declare() -> None:
+    namespace = globals()
+    for name, (kind, restype, argtypes) in FUNCTIONS.items():
+        func = getattr(lib, name)
+        func.restype = restype
+        if kind != DIRECT:
+            func.argtypes = argtypes
+        if kind == CHECKED:
+            func.errcheck = _check_result
+        namespace[name] = func
+
+
+def __getattr__(name: str) -> Any:
+    # Only reached for a name _declare() did not bind; declared so that type checkers read the
+    # functions bound from FUNCTIONS as module attributes.
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_declare()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import _thread
 import atexit
 
-from . import _ffi
+from . import _constants, _ffi
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,11 +26,11 @@ _INFO = 20
 _DEBUG = 10
 
 _TO_PYTHON = {
-    _ffi.ACS_LOG_LEVEL_ERROR: _ERROR,
-    _ffi.ACS_LOG_LEVEL_WARN: _WARNING,
-    _ffi.ACS_LOG_LEVEL_INFO: _INFO,
-    _ffi.ACS_LOG_LEVEL_DEBUG: _DEBUG,
-    _ffi.ACS_LOG_LEVEL_TRACE: TRACE,
+    _constants.ACS_LOG_LEVEL_ERROR: _ERROR,
+    _constants.ACS_LOG_LEVEL_WARN: _WARNING,
+    _constants.ACS_LOG_LEVEL_INFO: _INFO,
+    _constants.ACS_LOG_LEVEL_DEBUG: _DEBUG,
+    _constants.ACS_LOG_LEVEL_TRACE: TRACE,
 }
 
 _lock = _thread.allocate_lock()
@@ -42,16 +42,16 @@ _atexit_registered = False
 
 def _native_level(level: int) -> int:
     if level <= TRACE:
-        return _ffi.ACS_LOG_LEVEL_TRACE
+        return _constants.ACS_LOG_LEVEL_TRACE
     if level <= _DEBUG:
-        return _ffi.ACS_LOG_LEVEL_DEBUG
+        return _constants.ACS_LOG_LEVEL_DEBUG
     if level <= _INFO:
-        return _ffi.ACS_LOG_LEVEL_INFO
+        return _constants.ACS_LOG_LEVEL_INFO
     if level <= _WARNING:
-        return _ffi.ACS_LOG_LEVEL_WARN
+        return _constants.ACS_LOG_LEVEL_WARN
     if level <= _CRITICAL:
-        return _ffi.ACS_LOG_LEVEL_ERROR
-    return _ffi.ACS_LOG_LEVEL_OFF
+        return _constants.ACS_LOG_LEVEL_ERROR
+    return _constants.ACS_LOG_LEVEL_OFF
 
 
 def _python_level(level: Union[int, str]) -> int:
@@ -110,4 +110,4 @@ def enable_logging(level: Union[int, str] = _DEBUG, logger: Optional[logging.Log
 def disable_logging() -> None:
     """Stop routing the library's log (``ACS_CHAT_LOG`` on stderr applies again)."""
     with _lock:
-        _ffi.acs_set_log_callback(_ffi.NO_LOG_CALLBACK, _ffi.ACS_LOG_LEVEL_OFF, None)
+        _ffi.acs_set_log_callback(_ffi.NO_LOG_CALLBACK, _constants.ACS_LOG_LEVEL_OFF, None)

@@ -11,10 +11,6 @@ if TYPE_CHECKING:
     from typing import Any, Callable, List, Optional, TypeVar
 
     M = TypeVar("M", bound="Managed")
-    T = TypeVar("T")
-
-
-_NO_ARG: Any = object()
 
 
 def _release(free: Callable[[Any], None], handle: Any, keep_alive: Any) -> None:
@@ -37,11 +33,11 @@ class Managed:
     """
 
     _closed_message = "operation on a closed object"
-    _before_call: Optional[Callable[[], None]] = None
-    """Called before each native call, on the calling thread, while the handle is borrowed."""
 
     def __init__(self, handle: Any, free: Callable[[Any], None], keep_alive: Any = None) -> None:
         self._handle = handle
+        self._before_call: Optional[Callable[[], None]] = None
+        """Called before each native call, on the calling thread, while the handle is borrowed."""
         self._borrowers: List[None] = []
         self._closing = False
         self._finalizer = weakref.finalize(self, _release, free, handle, keep_alive)
@@ -53,14 +49,10 @@ class Managed:
     def closed(self) -> bool:
         return self._closing
 
-    def _invoke(self, func: Callable[..., int], a: Any, b: Any = _NO_ARG, c: Any = _NO_ARG, d: Any = _NO_ARG) -> None:
-        """``func(handle, a, ...)`` with the handle borrowed, for a native function returning
-        ``acs_result`` and taking the handle and one to four more arguments: raises
-        :meth:`_failure` of a result other than ``ACS_RESULT_OK``, read before the handle is
-        given back. ``ValueError`` once closed.
-
-        The arguments are spelled out rather than taken as ``*args``, which would build two
-        tuples per call."""
+    def _invoke(self, func: Callable[..., int], *args: Any) -> None:
+        """``func(handle, *args)`` with the handle borrowed, for the :data:`acs_chat._ffi.DIRECT`
+        functions (the per-call path): raises :meth:`_failure` of a result other than
+        ``ACS_RESULT_OK``, read before the handle is given back. ``ValueError`` once closed."""
         borrowers = self._borrowers
         borrowers.append(None)
         try:
@@ -69,30 +61,9 @@ class Managed:
             before = self._before_call
             if before is not None:
                 before()
-            if d is not _NO_ARG:
-                result = func(self._handle, a, b, c, d)
-            elif c is not _NO_ARG:
-                result = func(self._handle, a, b, c)
-            elif b is not _NO_ARG:
-                result = func(self._handle, a, b)
-            else:
-                result = func(self._handle, a)
+            result = func(self._handle, *args)
             if result:
                 raise self._failure(result)
-        finally:
-            borrowers.pop()
-            if self._closing and not borrowers:
-                self._finalizer()
-
-    def _with_handle(self, func: Callable[[Any], T]) -> T:
-        """``func(handle)`` with the handle borrowed as :meth:`_invoke` borrows it, for calls that
-        need more arguments or other handling; ``ValueError`` once closed."""
-        borrowers = self._borrowers
-        borrowers.append(None)
-        try:
-            if self._closing:
-                raise ValueError(self._closed_message)
-            return func(self._handle)
         finally:
             borrowers.pop()
             if self._closing and not borrowers:

@@ -43,46 +43,38 @@ def parse_message_type(value: Union[ChatMessageType, str, None]) -> ChatMessageT
 class SendChatMessageResult:
     """Result of :meth:`ChatThreadClient.send_message`: the id the service gave the message.
 
-    Immutable (assigning raises ``dataclasses.FrozenInstanceError``, an ``AttributeError``),
-    compared and hashed by ``id``.
+    Read-only (assigning raises ``AttributeError``), compared and hashed by ``id``.
     """
 
+    __slots__ = ("_id", "_status_code", "_request_id")
     __match_args__ = ("id",)
 
-    id: str
-    status_code: Optional[int]
-    """The HTTP status of the service's answer (201), when the library reports it, else None."""
-    request_id: Optional[str]
-    """The answer's ``MS-CV`` / ``x-ms-request-id``, when the library reports it, else None."""
-
     def __init__(self, id: str, *, status_code: Optional[int] = None, request_id: Optional[str] = None) -> None:
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "status_code", status_code)
-        object.__setattr__(self, "request_id", request_id)
+        self._id = id
+        self._status_code = status_code
+        self._request_id = request_id
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def status_code(self) -> Optional[int]:
+        """The HTTP status of the service's answer (201), when the library reports it, else None."""
+        return self._status_code
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The answer's ``MS-CV`` / ``x-ms-request-id``, when the library reports it, else None."""
+        return self._request_id
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(id={self.id!r})"
+        return f"{type(self).__qualname__}(id={self._id!r})"
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, SendChatMessageResult) and other.__class__ is self.__class__:
-            return (self.id,) == (other.id,)
+        if isinstance(other, SendChatMessageResult) and type(other) is type(self):
+            return self._id == other._id
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash((self.id,))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if type(self) is SendChatMessageResult or name in ("id", "status_code", "request_id"):
-            raise _frozen(f"cannot assign to field {name!r}")
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name: str) -> None:
-        if type(self) is SendChatMessageResult or name == "id":
-            raise _frozen(f"cannot delete field {name!r}")
-        super().__delattr__(name)
-
-
-def _frozen(message: str) -> AttributeError:
-    from dataclasses import FrozenInstanceError
-
-    return FrozenInstanceError(message)
+        return hash(self._id)

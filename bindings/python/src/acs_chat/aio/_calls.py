@@ -40,8 +40,8 @@ import threading
 import weakref
 from ctypes import byref, c_void_p
 
-from .. import _ffi
-from .._client import _token_text
+from .. import _constants, _ffi
+from .._client import _token_text, explain_refresher_failure
 from .._errors import AcsChatError, TokenError
 
 TYPE_CHECKING = False
@@ -61,8 +61,8 @@ DEFAULT_REFRESH_TIMEOUT = 60.0
 """Seconds the library's thread waits for an awaitable token refresher, unless the client's
 ``total_timeout`` is shorter."""
 
-_ACS_RESULT_OK = _ffi.ACS_RESULT_OK
-_ACS_RESULT_TOKEN = _ffi.ACS_RESULT_TOKEN
+_ACS_RESULT_OK = _constants.ACS_RESULT_OK
+_ACS_RESULT_TOKEN = _constants.ACS_RESULT_TOKEN
 _completion_outcome = _ffi.completion_outcome
 _completion_details = _ffi.completion_details
 
@@ -191,20 +191,15 @@ def start(
     operation: str,
     thread_id: str,
 ) -> Pending:
-    """Submit ``submit(handle, *args, callback, key, &call)`` for the running loop; raise the
-    library's error if it refuses. Synchronous: call it right before awaiting :func:`finish`."""
+    """Submit ``submit(handle, *args, callback, key, &call)`` (a :data:`acs_chat._ffi.DIRECT`
+    function) for the running loop; raise the library's error if it refuses. Synchronous: call
+    it right before awaiting :func:`finish`."""
     loop = asyncio.get_running_loop()
     entry = Pending(loop, keep_alive, operation, thread_id)
     key = next(_keys)
     _pending[key] = entry
-
-    def submit_with(handle: Any) -> None:
-        result = submit(handle, *args, COMPLETION_CALLBACK, c_void_p(key), byref(entry.call))
-        if result:
-            raise client._failure(result)  # read on this thread, right after the call
-
     try:
-        client._with_handle(submit_with)
+        client._invoke(submit, *args, COMPLETION_CALLBACK, c_void_p(key), byref(entry.call))
     except BaseException:
         _pending.pop(key, None)
         raise
@@ -391,17 +386,7 @@ class LoopRefresher:
 
     def explain(self, err: TokenError) -> BaseException:
         """The exception to raise for ``err``: annotated with the refresher's failure, if any."""
-        exc = self.failure
-        if exc is None:
-            return err
-        if not isinstance(exc, Exception):
-            exc.__context__ = err
-            exc.__suppress_context__ = True
-            return exc
-        err.message = f"the token refresher raised {type(exc).__name__}: {exc}"
-        err.args = (err.message,)
-        err.__cause__ = exc
-        return err
+        return explain_refresher_failure(err, self.failure)
 
 
 def refresh_timeout(total_timeout: object) -> float:

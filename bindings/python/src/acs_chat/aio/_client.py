@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from ctypes import byref
 
-from .. import _client, _compat, _ffi
-from .._client import _metadata, _text
+from .. import _client, _compat, _constants, _ffi
+from .._client import _text, message_options
 from .._errors import ServiceResponseError, TokenError
-from .._models import ChatMessageType, SendChatMessageResult, parse_message_type
+from .._models import ChatMessageType, SendChatMessageResult
 from . import _calls
 from ._calls import LoopRefresher
 
@@ -21,11 +19,7 @@ if TYPE_CHECKING:
     from .._client import TokenLike
     from ._calls import AsyncTokenRefresher
 
-_TEXT = ChatMessageType.TEXT
-_ACS_RESULT_OK = _ffi.ACS_RESULT_OK
-_raw_send_message_async = _ffi.raw_send_message_async
-_raw_send_typing_async = _ffi.raw_send_typing_async
-_raw_send_read_receipt_async = _ffi.raw_send_read_receipt_async
+_ACS_RESULT_OK = _constants.ACS_RESULT_OK
 
 
 class _NativeClient(_client.ChatClient):
@@ -196,7 +190,7 @@ async def _finish_within(entry: Any, seconds: float) -> Any:
         return outcome
     if entry.outcome is None:
         raise outcome
-    if entry.outcome[0] != _ffi.ACS_RESULT_CANCELLED:
+    if entry.outcome[0] != _constants.ACS_RESULT_CANCELLED:
         return entry.outcome  # it finished (or failed) before the cancellation took effect
     delivered = bool(getattr(outcome, "may_have_been_delivered", True))
     raise ServiceResponseError(
@@ -248,29 +242,14 @@ class ChatThreadClient:
     that ``await close()`` (or the end of ``async with``) releases."""
 
     def __init__(self, client: Union[ChatClient, str], *args: Any, **kwargs: Any) -> None:
-        self._owns_client = False
-        if isinstance(client, str):
-            args_list = list(args)
-            credential = args_list.pop(0) if args_list else kwargs.pop("credential", None)
-            thread_id = args_list.pop(0) if args_list else kwargs.pop("thread_id", None)
-            if args_list:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id, **options): too many arguments")
-            if thread_id is None:
-                raise TypeError("ChatThreadClient(endpoint, credential, thread_id) requires thread_id")
-            _text(thread_id, "thread_id")
-            client = ChatClient(client, credential, **kwargs)
-            self._owns_client = True
-        elif not isinstance(client, ChatClient):
-            raise TypeError(f"client must be an acs_chat.aio.ChatClient or an endpoint str, not {type(client).__name__}")
-        else:
-            if len(args) + len(kwargs) != 1 or (kwargs and "thread_id" not in kwargs):
-                raise TypeError("ChatThreadClient(client, thread_id) takes the thread id only")
-            thread_id = args[0] if args else kwargs["thread_id"]
+        owner, thread_id, self._owns_client = _client.thread_client_arguments(
+            ChatClient, "an acs_chat.aio.ChatClient", client, args, kwargs
+        )
         if isinstance(thread_id, _client.ChatThreadClient):  # the signature of earlier releases
             thread_id = thread_id.thread_id
         self._thread_id_bytes = _text(thread_id, "thread_id")
         self._thread_id: str = thread_id
-        self._client = client
+        self._client: ChatClient = owner
 
     async def close(self) -> None:
         """Release the client this thread client made (official construction); a thread client
@@ -311,19 +290,9 @@ class ChatThreadClient:
         if kwargs:
             _compat.call_options(kwargs, "send_message")
         content_bytes = _text(content, "content")
-        options = None
-        if not (chat_message_type is _TEXT and sender_display_name is None and metadata is None):
-            message_type = parse_message_type(chat_message_type)
-            name = (
-                None
-                if sender_display_name is None
-                else _text(sender_display_name, "sender_display_name", allow_empty=True)
-            )
-            pairs = _metadata(metadata)
-            if message_type is not _TEXT or name is not None or pairs:
-                options = _message_options(message_type, name, pairs)
+        options = message_options(chat_message_type, sender_display_name, metadata)
         message_id, (status, request_id) = await self._client._call(
-            _raw_send_message_async,
+            _ffi.acs_send_message_async,
             (self._thread_id_bytes, content_bytes, options),
             "send_message",
             self._thread_id,
@@ -341,7 +310,7 @@ class ChatThreadClient:
             None if sender_display_name is None else _text(sender_display_name, "sender_display_name", allow_empty=True)
         )
         await self._client._call(
-            _raw_send_typing_async,
+            _ffi.acs_send_typing_async,
             (self._thread_id_bytes, name),
             "send_typing_notification",
             self._thread_id,
@@ -355,7 +324,7 @@ class ChatThreadClient:
         if kwargs:
             _compat.call_options(kwargs, "send_read_receipt")
         await self._client._call(
-            _raw_send_read_receipt_async,
+            _ffi.acs_send_read_receipt_async,
             (self._thread_id_bytes, _text(message_id, "message_id")),
             "send_read_receipt",
             self._thread_id,
@@ -363,19 +332,3 @@ class ChatThreadClient:
             deadline,
         )
 
-
-def _message_options(message_type: ChatMessageType, name: Optional[bytes], pairs: Any) -> Any:
-    """New native message options (freed by the caller once the call is submitted)."""
-    options = _ffi.acs_message_options_p()
-    _ffi.acs_message_options_new(byref(options))
-    try:
-        if message_type is ChatMessageType.HTML:
-            _ffi.acs_message_options_set_type(options, _ffi.ACS_MESSAGE_TYPE_HTML)
-        if name is not None:
-            _ffi.acs_message_options_set_sender_display_name(options, name)
-        for key, value in pairs:
-            _ffi.acs_message_options_add_metadata(options, key, value)
-    except BaseException:
-        _ffi.acs_message_options_free(options)
-        raise
-    return options

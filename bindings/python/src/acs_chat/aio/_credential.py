@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .._credential import PROACTIVE_REFRESH_SECONDS, _now, access_token
+from .._credential import PROACTIVE_REFRESH_SECONDS, _now, access_token, checked_token
 from .._credential import ON_DEMAND_REFRESH_SECONDS
 
 TYPE_CHECKING = False
@@ -31,13 +31,7 @@ class CommunicationTokenCredential:
         token_refresher: Optional[Callable[[], Awaitable[Any]]] = None,
         proactive_refresh: bool = False,
     ) -> None:
-        if not isinstance(token, str):
-            raise TypeError("Token must be a string.")
-        if token_refresher is not None and not callable(token_refresher):
-            raise TypeError(f"token_refresher must be callable, not {type(token_refresher).__name__}")
-        if proactive_refresh and token_refresher is None:
-            raise ValueError("When 'proactive_refresh' is True, 'token_refresher' must not be None.")
-        self._token: Any = access_token(token)
+        self._token: Any = checked_token(token, token_refresher, proactive_refresh)
         self._token_refresher = token_refresher
         self._proactive_refresh = bool(proactive_refresh)
         self._refreshing: Optional[asyncio.Future[Any]] = None
