@@ -15,7 +15,7 @@ use crate::credential::{Credential, TokenRefresher};
 use crate::error::{Error, FailureDetails, Result};
 use crate::log::{log_at, LogLevel};
 use crate::model::{self, MessageOptions};
-use crate::pipeline::{Call, Operation, Pipeline, RetryPolicy};
+use crate::pipeline::{Auth, Call, Operation, Pipeline, RetryPolicy};
 use crate::runtime::{self, Driver, OriginLimit, Pool, PoolSettings};
 
 // The values come from the header's constants (`crate::ffi::constants`).
@@ -306,6 +306,11 @@ impl ClientOptions {
     pub fn proactive_refresh(&self) -> bool {
         self.proactive_refresh
     }
+
+    /// Whether a token refresher is set.
+    pub(crate) fn has_token_refresher(&self) -> bool {
+        self.token_refresher.is_some()
+    }
 }
 
 /// Whether `text` starts with a URL scheme (`name:` not followed by a port).
@@ -405,7 +410,10 @@ struct ClientInner {
     query: String,
     pipeline: Pipeline,
     credential: Arc<Credential>,
-    /// The last URL built per operation, as calls usually repeat a thread.
+    /// The ACS user the library gets tokens for (a client made from a
+    /// connection string); `None` when the caller supplies the tokens.
+    user_id: Option<String>,
+    /// The last URL built per chat operation, as calls usually repeat a thread.
     recent_urls: [RecentUrl; 3],
 }
 
@@ -529,7 +537,7 @@ impl Request {
             operation: self.operation,
             url: self.url.clone(),
             body: self.body.clone(),
-            credential: &inner.credential,
+            auth: Auth::Bearer(&inner.credential),
             control: &control,
         });
         let response = match control.or_cancelled(work).await {
@@ -540,7 +548,7 @@ impl Request {
         let request_id = response.request_id();
         let message_id = match self.operation {
             Operation::SendMessage => Some(message_id(response)?),
-            Operation::Typing | Operation::ReadReceipt => None,
+            _ => None,
         };
         Ok(Sent {
             message_id,
@@ -648,6 +656,45 @@ impl ChatClient {
             options.token_refresher.clone(),
             options.proactive_refresh,
         )?;
+        ChatClient::with_credential(&url, credential, options, None)
+    }
+
+    /// A client for a validated endpoint with its credential; `user_id` is
+    /// the user the library gets tokens for, if it does.
+    pub(crate) fn with_credential(
+        url: &Url,
+        credential: Credential,
+        options: &ClientOptions,
+        user_id: Option<String>,
+    ) -> Result<ChatClient> {
+        let pipeline = Pipeline::for_endpoint(url, options)?;
+        let endpoint = url.as_str().trim_end_matches('/').to_owned();
+        log_at!(LogLevel::Info, "client created for {endpoint}");
+        Ok(ChatClient {
+            inner: Arc::new(ClientInner {
+                threads_base: format!("{endpoint}/chat/threads/"),
+                query: format!("?api-version={}", options.api_version),
+                endpoint,
+                pipeline,
+                credential: Arc::new(credential),
+                user_id,
+                recent_urls: Default::default(),
+            }),
+        })
+    }
+
+    /// The ACS user (`8:acs:...`) this client gets its tokens for, when it was
+    /// made from a connection string; `None` for a client given its tokens.
+    pub fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+}
+
+impl Pipeline {
+    /// The pipeline of `options` for an endpoint: its connection pool (made
+    /// now, so that bad TLS settings fail here rather than at a call),
+    /// User-Agent, timeouts and retries.
+    pub(crate) fn for_endpoint(url: &Url, options: &ClientOptions) -> Result<Pipeline> {
         let ca_file = match &options.ca_file {
             Some(path) => {
                 let pem = std::fs::read(path).map_err(|e| {
@@ -678,30 +725,21 @@ impl ChatClient {
                 Error::InvalidArgument("application_id is not a valid header value".into())
             })?,
         };
-        let endpoint = url.as_str().trim_end_matches('/').to_owned();
-        log_at!(LogLevel::Info, "client created for {endpoint}");
-        Ok(ChatClient {
-            inner: Arc::new(ClientInner {
-                threads_base: format!("{endpoint}/chat/threads/"),
-                query: format!("?api-version={}", options.api_version),
-                endpoint,
-                pipeline: Pipeline {
-                    pool,
-                    user_agent,
-                    per_try_timeout: options.timeout,
-                    total_timeout: options.total_timeout,
-                    retry: RetryPolicy {
-                        max_retries: options.max_retries,
-                        base_delay: options.retry_delay,
-                        max_delay: options.max_retry_delay,
-                    },
-                },
-                credential: Arc::new(credential),
-                recent_urls: Default::default(),
-            }),
+        Ok(Pipeline {
+            pool,
+            user_agent,
+            per_try_timeout: options.timeout,
+            total_timeout: options.total_timeout,
+            retry: RetryPolicy {
+                max_retries: options.max_retries,
+                base_delay: options.retry_delay,
+                max_delay: options.max_retry_delay,
+            },
         })
     }
+}
 
+impl ChatClient {
     /// The endpoint, normalized, without a trailing slash.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint

@@ -61,6 +61,8 @@ mod credential;
 /// cbindgen:ignore
 mod error;
 /// cbindgen:ignore
+mod identity;
+/// cbindgen:ignore
 mod log;
 /// cbindgen:ignore
 mod model;
@@ -90,6 +92,7 @@ pub use credential::{
     PROACTIVE_WINDOW,
 };
 pub use error::{Error, FailureDetails, ResultCode};
+pub use identity::{IDENTITY_API_VERSION, IDENTITY_TOKEN_MINUTES};
 pub use log::{set_logger, LogCallback, LogLevel};
 pub use model::{MessageOptions, MessageType};
 pub use transport::MAX_RESPONSE_BODY;

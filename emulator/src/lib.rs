@@ -15,6 +15,7 @@
 
 mod auth;
 mod control;
+mod identity;
 mod limits;
 mod respond;
 mod routes;
@@ -50,6 +51,50 @@ pub struct EmulatorConfig {
     /// the answer; zero by default, at most 600 s (longer values are capped). Can be changed
     /// later through [`Emulator::set_latency`] or `POST /_emulator/latency`.
     pub latency: Duration,
+    /// The resource's access key, base64 (as in a connection string): identity requests must
+    /// be signed with it. [`DEFAULT_ACCESS_KEY`] by default.
+    pub access_key: AccessKey,
+}
+
+pub use identity::DEFAULT_ACCESS_KEY;
+
+/// An access key, base64. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey(String);
+
+impl AccessKey {
+    /// A key from its base64 text; `None` if it is not base64 or decodes to nothing.
+    pub fn from_base64(text: &str) -> Option<AccessKey> {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()?;
+        (!decoded.is_empty()).then(|| AccessKey(text.trim().to_string()))
+    }
+
+    /// The key as base64.
+    pub fn as_base64(&self) -> &str {
+        &self.0
+    }
+
+    fn decoded(&self) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.0)
+            .unwrap_or_default()
+    }
+}
+
+impl Default for AccessKey {
+    fn default() -> Self {
+        AccessKey(DEFAULT_ACCESS_KEY.to_string())
+    }
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessKey(REDACTED)")
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -60,6 +105,7 @@ impl Default for EmulatorConfig {
             limits: true,
             tls: None,
             latency: Duration::ZERO,
+            access_key: AccessKey::default(),
         }
     }
 }
@@ -70,6 +116,7 @@ impl Default for EmulatorConfig {
 pub struct Emulator {
     addr: SocketAddr,
     https: bool,
+    access_key: AccessKey,
     shared: Arc<state::Shared>,
     running: Mutex<Option<Running>>,
 }
@@ -133,7 +180,13 @@ impl Emulator {
             listen(config.listen)?
         };
         let addr = listener.local_addr()?;
-        let shared = state::Shared::new(config.limits, config.latency, https, addr);
+        let shared = state::Shared::new(
+            config.limits,
+            config.latency,
+            https,
+            addr,
+            config.access_key.decoded(),
+        );
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let opts = server::ServeOptions {
             tls,
@@ -149,6 +202,7 @@ impl Emulator {
         Ok(Emulator {
             addr,
             https,
+            access_key: config.access_key,
             shared,
             running: Mutex::new(Some(Running { stop, thread })),
         })
@@ -158,6 +212,16 @@ impl Emulator {
     pub fn url(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// The connection string of this emulator's resource:
+    /// `endpoint=http://ADDR/;accesskey=KEY`.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "endpoint={}/;accesskey={}",
+            self.url(),
+            self.access_key.as_base64()
+        )
     }
 
     /// The bound address.

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     /// Service latency in nanoseconds, at most [`MAX_DELAY_MS`]; not cleared by a reset.
     latency_ns: AtomicU64,
     state: Mutex<State>,
+    /// The access key, users and request log of the identity routes.
+    pub identity: crate::identity::Identity,
 }
 
 #[derive(Default)]
@@ -75,7 +77,13 @@ pub(crate) struct ThreadLog {
 }
 
 impl Shared {
-    pub fn new(limits: bool, latency: Duration, https: bool, addr: SocketAddr) -> Arc<Shared> {
+    pub fn new(
+        limits: bool,
+        latency: Duration,
+        https: bool,
+        addr: SocketAddr,
+        access_key: Vec<u8>,
+    ) -> Arc<Shared> {
         let shared = Shared {
             started: Instant::now(),
             https,
@@ -85,6 +93,7 @@ impl Shared {
                 limits_enabled: limits,
                 ..State::default()
             }),
+            identity: crate::identity::Identity::new(access_key),
         };
         shared.set_latency(latency);
         Arc::new(shared)

@@ -121,7 +121,7 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn json(method: &str, url: &str, body: Option<&str>) -> Value {
+pub fn json(method: &str, url: &str, body: Option<&str>) -> Value {
     let (status, text) = http(method, url, body);
     assert_eq!(status, 200, "{method} {url}: {text}");
     serde_json::from_str(&text).expect("control API answers JSON")
