@@ -32,6 +32,7 @@ namespace AcsChat.Tests
                     new ChatTests(emulator, root).Register(runner);
                     // The async tests change the service latency: they get an emulator of their own.
                     new DropInTests(emulator).Register(runner);
+                    new ConnectionStringTests(emulator).Register(runner);
                     new AsyncTests(slow).Register(runner);
                     failed = runner.Run(filter, TimeSpan.FromSeconds(60), out passed);
                 }

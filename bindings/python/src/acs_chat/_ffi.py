@@ -221,6 +221,12 @@ SIGNATURES: Dict[str, Any] = {
     "acs_client_new": (acs_result, [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)], _check_result),
     "acs_client_free": (None, [acs_client_p], _no_result),
     "acs_client_set_token": (acs_result, [acs_client_p, c_char_p], _check_result),
+    "acs_client_new_from_connection_string": (
+        acs_result,
+        [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)],
+        _check_result,
+    ),
+    "acs_client_user_id": (acs_result, [acs_client_p, POINTER(owned_string_p)], _check_result),
     # operations
     "acs_send_message": (
         acs_result,
@@ -348,6 +354,8 @@ _declare()
 acs_client_new: Any
 acs_client_free: Any
 acs_client_set_token: Any
+acs_client_new_from_connection_string: Any
+acs_client_user_id: Any
 acs_send_message: Any
 acs_send_typing: Any
 acs_send_read_receipt: Any
@@ -417,6 +425,7 @@ def _raw(name: str, restype: Any) -> Any:
 
 
 raw_client_set_token: Any = _raw("acs_client_set_token", acs_result)
+raw_client_user_id: Any = _raw("acs_client_user_id", acs_result)
 raw_send_message: Any = _raw("acs_send_message", acs_result)
 raw_send_typing: Any = _raw("acs_send_typing", acs_result)
 raw_send_read_receipt: Any = _raw("acs_send_read_receipt", acs_result)
