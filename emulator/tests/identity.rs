@@ -64,8 +64,12 @@ impl Signed {
 
 fn payload(token: &str) -> Value {
     let part = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap())
-        .unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn now_s() -> i64 {
@@ -79,14 +83,18 @@ fn now_s() -> i64 {
 fn create_and_issue_with_lifetimes() {
     let emu = Emulator::start(EmulatorConfig::default()).unwrap();
     let (status, created) =
-        Signed::new(r#"{"createTokenWithScopes":["chat"],"expiresInMinutes":60}"#).post(&emu, CREATE);
+        Signed::new(r#"{"createTokenWithScopes":["chat"],"expiresInMinutes":60}"#)
+            .post(&emu, CREATE);
     assert_eq!(status, 201, "{created}");
     let id = created["identity"]["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("8:acs:"), "{id}");
     let token = created["accessToken"]["token"].as_str().unwrap();
     let exp = payload(token)["exp"].as_i64().unwrap();
     assert!((exp - now_s() - 3600).abs() <= 2, "{exp}");
-    assert!(created["accessToken"]["expiresOn"].as_str().unwrap().contains('T'));
+    assert!(created["accessToken"]["expiresOn"]
+        .as_str()
+        .unwrap()
+        .contains('T'));
 
     // Without expiresInMinutes: the service's default, 24 hours.
     let issue = format!(
@@ -95,7 +103,9 @@ fn create_and_issue_with_lifetimes() {
     );
     let (status, issued) = Signed::new(r#"{"scopes":["chat"]}"#).post(&emu, &issue);
     assert_eq!(status, 200, "{issued}");
-    let exp = payload(issued["token"].as_str().unwrap())["exp"].as_i64().unwrap();
+    let exp = payload(issued["token"].as_str().unwrap())["exp"]
+        .as_i64()
+        .unwrap();
     assert!((exp - now_s() - 86_400).abs() <= 2, "{exp}");
     // The token works on the chat routes as the user.
     let thread = "19:identity@thread.v2";
@@ -105,13 +115,20 @@ fn create_and_issue_with_lifetimes() {
             emu.url(),
             common::enc(thread)
         ))
-        .header("Authorization", format!("Bearer {}", issued["token"].as_str().unwrap()))
+        .header(
+            "Authorization",
+            format!("Bearer {}", issued["token"].as_str().unwrap()),
+        )
         .header("Content-Type", "application/json")
         .body("{}")
         .send()
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let events = get_json(&format!("{}/_emulator/threads/{}/events", emu.url(), common::enc(thread)));
+    let events = get_json(&format!(
+        "{}/_emulator/threads/{}/events",
+        emu.url(),
+        common::enc(thread)
+    ));
     assert_eq!(events["events"][0]["user"], id.trim_start_matches("8:"));
 
     // Out of bounds, wrong types, unknown user.
@@ -125,8 +142,10 @@ fn create_and_issue_with_lifetimes() {
         let (status, answer) = Signed::new(body).post(&emu, &issue);
         assert_eq!(status, 400, "{body}: {answer}");
     }
-    let (status, answer) = Signed::new(r#"{"scopes":["chat"]}"#)
-        .post(&emu, "/identities/8%3Aacs%3Anobody/:issueAccessToken?api-version=2023-10-01");
+    let (status, answer) = Signed::new(r#"{"scopes":["chat"]}"#).post(
+        &emu,
+        "/identities/8%3Aacs%3Anobody/:issueAccessToken?api-version=2023-10-01",
+    );
     assert_eq!(status, 404);
     assert_eq!(answer["error"]["code"], "IdentityNotFound");
     let (status, _) = Signed::new("{}").post(&emu, "/identities?api-version=2025-03-15");
@@ -174,7 +193,10 @@ fn every_part_of_the_signature_is_checked() {
     let log = get_json(&format!("{}/_emulator/identity/requests", emu.url()));
     let requests = log["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 7);
-    let statuses: Vec<u64> = requests.iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = requests
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, [201, 201, 401, 401, 401, 401, 401]);
     assert_eq!(requests[0]["pathAndQuery"], CREATE);
     assert_eq!(requests[0]["host"], emu.addr().to_string());
@@ -221,8 +243,7 @@ fn token_lifetime_override_and_reset() {
         .send()
         .unwrap();
     assert_eq!(set.status(), 200);
-    let (status, created) =
-        Signed::new(r#"{"createTokenWithScopes":["chat"]}"#).post(&emu, CREATE);
+    let (status, created) = Signed::new(r#"{"createTokenWithScopes":["chat"]}"#).post(&emu, CREATE);
     assert_eq!(status, 201);
     let exp = payload(created["accessToken"]["token"].as_str().unwrap())["exp"]
         .as_i64()
@@ -233,7 +254,10 @@ fn token_lifetime_override_and_reset() {
         .post(format!("{}/_emulator/reset", emu.url()))
         .send()
         .unwrap();
-    assert_eq!(get_json(&control), json!({"users": 1, "tokenSeconds": null}));
+    assert_eq!(
+        get_json(&control),
+        json!({"users": 1, "tokenSeconds": null})
+    );
     assert_eq!(
         get_json(&format!("{control}/requests")),
         json!({"requests": []})
