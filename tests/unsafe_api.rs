@@ -16,6 +16,7 @@ use std::ptr;
 use acs_chat::ffi::call::*;
 use acs_chat::ffi::client::*;
 use acs_chat::ffi::errors::*;
+use acs_chat::ffi::identity::*;
 use acs_chat::ffi::log::acs_set_log_callback;
 use acs_chat::ffi::message_options::*;
 use acs_chat::ffi::options::*;
@@ -99,6 +100,18 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     );
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
     unsafe_call!(c, acs_string_free(null));
+    let rc = unsafe_call!(
+        c,
+        acs_client_new_from_connection_string(
+            ptr::null(),
+            ptr::null(),
+            ptr::null(),
+            ptr::null_mut()
+        )
+    );
+    assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
+    let rc = unsafe_call!(c, acs_client_user_id(ptr::null(), ptr::null_mut()));
+    assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
 
     // acs_client_options
     let rc = unsafe_call!(c, acs_client_options_new(ptr::null_mut()));

@@ -395,26 +395,15 @@ fn issue(id: &str, seconds: i64) -> Value {
     json!({ "token": token, "expiresOn": rfc3339(exp) })
 }
 
-/// Epoch seconds as `YYYY-MM-DDThh:mm:ss.000+00:00`, as the service writes `expiresOn`.
+/// Epoch seconds as an RFC 3339 date-time, as the service writes `expiresOn`.
 fn rfc3339(epoch: i64) -> String {
-    let days = epoch.div_euclid(86_400);
-    let secs = epoch.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000+00:00",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .ok()
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -476,12 +465,11 @@ mod tests {
 
     #[test]
     fn dates_are_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000+00:00");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00.000+00:00");
-        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59.000+00:00");
-        let now = SystemTime::now();
-        let text = rfc3339(epoch_of(now));
-        assert_eq!(text.len(), "1970-01-01T00:00:00.000+00:00".len());
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
+        let text = rfc3339(epoch_of(SystemTime::now()));
+        assert_eq!(text.len(), "1970-01-01T00:00:00Z".len());
     }
 
     #[test]

@@ -91,22 +91,7 @@ namespace AcsChat
             using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(credential, out refresher))
             {
                 ClientHandle created;
-                AcsResult result = NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created);
-                if (result != AcsResult.Ok)
-                {
-                    try
-                    {
-                        Ensure.Success(result, "endpoint");
-                    }
-                    finally
-                    {
-                        if (created != null)
-                        {
-                            created.Dispose();
-                        }
-                    }
-                }
-                handle = created;
+                handle = Created(NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created), created, "endpoint");
             }
             Endpoint = endpoint;
         }
@@ -139,24 +124,31 @@ namespace AcsChat
             {
                 ClientHandle created;
                 AcsResult result = NativeMethods.acs_client_new_from_connection_string(connectionUtf8, userUtf8, native, out created);
-                if (result != AcsResult.Ok)
-                {
-                    try
-                    {
-                        Ensure.Success(result, "connectionString");
-                    }
-                    finally
-                    {
-                        if (created != null)
-                        {
-                            created.Dispose();
-                        }
-                    }
-                }
+                created = Created(result, created, "connectionString");
                 IntPtr user;
                 Ensure.Success(NativeMethods.acs_client_user_id(created, out user), "userId");
                 return new ChatClient(created, ConnectionStringEndpoint(connectionString), Utf8.TakeOwned(user));
             }
+        }
+
+        /// <summary>The handle a creating call returned, or its failure thrown (and any handle released).</summary>
+        private static ClientHandle Created(AcsResult result, ClientHandle created, string paramName)
+        {
+            if (result != AcsResult.Ok)
+            {
+                try
+                {
+                    Ensure.Success(result, paramName);
+                }
+                finally
+                {
+                    if (created != null)
+                    {
+                        created.Dispose();
+                    }
+                }
+            }
+            return created;
         }
 
         private ChatClient(ClientHandle created, string endpoint, string userId)

@@ -78,6 +78,24 @@ _CONNECTION_STRING_OPTIONS = frozenset(
 )
 
 
+def _with_native_options(
+    settings: List[Tuple[Callable[..., Any], Tuple[Any, ...]]], create: Callable[[Any], None]
+) -> None:
+    """``create(options)`` with native options made from ``settings`` (None when there are
+    none), freed afterwards: the library copies them."""
+    if not settings:
+        create(None)
+        return
+    options = _ffi.acs_client_options_p()
+    _ffi.acs_client_options_new(byref(options))
+    try:
+        for setter, args in settings:
+            setter(options, *args)
+        create(options)
+    finally:
+        _ffi.acs_client_options_free(options)
+
+
 def _connection_string_endpoint(conn_str: str) -> str:
     """The endpoint a (valid) connection string names, without a trailing slash."""
     for part in conn_str.split(";"):
@@ -254,18 +272,10 @@ class ChatClient(Managed):
             proactive_refresh=_flag(options.get("proactive_refresh", False), "proactive_refresh"),
         )
         handle = _ffi.acs_client_p()
-        native_options = _ffi.acs_client_options_p()
-        if settings:
-            _ffi.acs_client_options_new(byref(native_options))
-        try:
-            for setter, args in settings:
-                setter(native_options, *args)
-            _ffi.acs_client_new_from_connection_string(
-                conn_bytes, user_bytes, native_options if settings else None, byref(handle)
-            )
-        finally:
-            if settings:
-                _ffi.acs_client_options_free(native_options)
+        _with_native_options(
+            settings,
+            lambda native: _ffi.acs_client_new_from_connection_string(conn_bytes, user_bytes, native, byref(handle)),
+        )
         self._credential = None
         self._refresher = None
         self._endpoint = _connection_string_endpoint(conn_str)
@@ -389,22 +399,18 @@ class ChatClient(Managed):
             token_bytes = _token_text(token, "token")
 
         handle = _ffi.acs_client_p()
-        options = _ffi.acs_client_options_p()
-        if settings:
-            _ffi.acs_client_options_new(byref(options))
-        try:
-            for setter, args in settings:
-                setter(options, *args)
+
+        def create(options: Any) -> None:
             if refresher is not None:
                 refresher.forget()
-            _ffi.acs_client_new(endpoint_bytes, token_bytes, options if settings else None, byref(handle))
+            _ffi.acs_client_new(endpoint_bytes, token_bytes, options, byref(handle))
+
+        try:
+            _with_native_options(settings, create)
         except TokenError as err:
             if refresher is None:
                 raise
             raise refresher.explain(err)
-        finally:
-            if settings:
-                _ffi.acs_client_options_free(options)
         self._endpoint = endpoint
         self._refresher = refresher
         super().__init__(handle, _ffi.acs_client_free, keep_alive=refresher)
