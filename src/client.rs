@@ -876,8 +876,9 @@ impl ChatClient {
                 "thread_id must not be '.' or '..'".into(),
             ));
         }
-        let recent = &self.inner.recent_urls[operation as usize];
-        if let Some(url) = recent.get(thread_id) {
+        // Only the chat operations have a slot; the identity ones never come here.
+        let recent = self.inner.recent_urls.get(operation as usize);
+        if let Some(url) = recent.and_then(|r| r.get(thread_id)) {
             return Ok(url);
         }
         let text = format!(
@@ -888,7 +889,9 @@ impl ChatClient {
             self.inner.query
         );
         let url = Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))?;
-        recent.put(thread_id, &url);
+        if let Some(recent) = recent {
+            recent.put(thread_id, &url);
+        }
         Ok(url)
     }
 }

@@ -13,9 +13,11 @@ from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional, Tuple, Union
+    from typing import Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
 
     from typing import Protocol
+
+    _Client = TypeVar("_Client", bound="ChatClient")
 
     TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
     TokenRefresher = Callable[[], TokenLike]
@@ -238,7 +240,9 @@ class ChatClient(Managed):
     _user_id: Optional[str] = None
 
     @classmethod
-    def from_connection_string(cls, conn_str: str, user_id: Optional[str] = None, **options: Any) -> "ChatClient":
+    def from_connection_string(
+        cls: "Type[_Client]", conn_str: str, user_id: Optional[str] = None, **options: Any
+    ) -> "_Client":
         """A client from an ACS resource's connection string
         (``endpoint=https://NAME.communication.azure.com/;accesskey=BASE64``) that gets and
         refreshes its own chat tokens from the resource's identity service, signing those
@@ -276,8 +280,8 @@ class ChatClient(Managed):
             settings,
             lambda native: _ffi.acs_client_new_from_connection_string(conn_bytes, user_bytes, native, byref(handle)),
         )
-        self._credential = None
-        self._refresher = None
+        self._credential: Optional[TokenLike] = None
+        self._refresher: Optional[RefresherAdapter] = None
         self._endpoint = _connection_string_endpoint(conn_str)
         super().__init__(handle, _ffi.acs_client_free)
         out = c_char_p()
