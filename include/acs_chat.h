@@ -696,6 +696,56 @@ uint64_t acs_last_error_retry_after_ms(void);
 bool acs_last_error_may_have_been_delivered(void);
 
 /**
+ * Creates a client from an ACS resource's connection string
+ * (`endpoint=https://NAME.communication.azure.com/;accesskey=BASE64`, as the
+ * Azure portal shows it). The client signs identity requests with the
+ * access key (HMAC-SHA256) to get chat tokens for its user, now and
+ * whenever a token needs refreshing (on demand, proactively if set in the
+ * options, after a 401). The access key is copied, never logged, and wiped
+ * when the client is freed.
+ *
+ * `user_id` (`8:acs:...`) names an existing user; NULL creates a new user,
+ * once, here: read its id with `acs_client_user_id` to store and reuse it.
+ * This call blocks for the first token. `options` may be NULL for the
+ * defaults; it is copied and may be freed right after; it must not have a
+ * token refresher (the client has its own).
+ *
+ * On success `*client_out` owns the new client: release it with
+ * `acs_client_free`. Fails with `ACS_RESULT_INVALID_ARGUMENT` (malformed
+ * connection string, empty `user_id`, options with a refresher),
+ * `ACS_RESULT_INSECURE_ENDPOINT` (plain `http://` to a host that is not
+ * loopback), `ACS_RESULT_UNAUTHORIZED` (the service refused the signature:
+ * a wrong key), `ACS_RESULT_NOT_FOUND` (unknown user), `ACS_RESULT_TOKEN`
+ * (an unusable token) or a transport failure.
+ *
+ * # Safety
+ *
+ * `connection_string` must be NULL or a NUL-terminated string, `user_id`
+ * NULL or a NUL-terminated string, `options` NULL or live options, and
+ * `client_out` NULL or valid for writing a pointer.
+ */
+ACS_NODISCARD
+acs_result acs_client_new_from_connection_string(const char *connection_string,
+                                                 const char *user_id,
+                                                 const acs_client_options *options,
+                                                 acs_client **client_out);
+
+/**
+ * The ACS user (`8:acs:...`) of a client made with
+ * `acs_client_new_from_connection_string`: the user it created, or the one
+ * it was given. On success `*user_id_out` receives a copy owned by the
+ * caller: release it with `acs_string_free`. `ACS_RESULT_INVALID_ARGUMENT`
+ * for a client made with `acs_client_new` (its tokens name their user).
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` must be NULL or a live client, and `user_id_out` NULL or valid
+ * for writing a pointer.
+ */
+ACS_NODISCARD acs_result acs_client_user_id(const acs_client *client, char **user_id_out);
+
+/**
  * Installs the process-wide log callback, receiving lines up to
  * `max_level`; `callback` NULL removes it. Without a callback, the
  * environment variable `ACS_CHAT_LOG` (`error`, `warn`, `info`, `debug`,

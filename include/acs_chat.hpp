@@ -398,6 +398,27 @@ public:
     client(const std::string &endpoint, const std::string &token, const client_options &options)
         : client(endpoint, token, options.get()) {}
 
+    /* A client from an ACS resource's connection string ("endpoint=https://NAME...;accesskey=..."),
+     * which gets and refreshes its own chat tokens for `user_id` ("8:acs:..."), or, when
+     * `user_id` is empty, for a user it creates now (read its id with user_id()). Blocks for
+     * the first token. */
+    static client from_connection_string(const std::string &connection_string, const std::string &user_id = {}) {
+        return from_connection_string(connection_string, user_id, nullptr);
+    }
+    static client from_connection_string(const std::string &connection_string, const std::string &user_id,
+                                         const client_options &options) {
+        return from_connection_string(connection_string, user_id, options.get());
+    }
+
+    /* The ACS user of a client made from a connection string; throws acs_chat::error
+     * (ACS_RESULT_INVALID_ARGUMENT) for a client given its tokens. */
+    std::string user_id() const {
+        char *raw = nullptr;
+        detail::check(acs_client_user_id(get(), &raw));
+        const detail::handle<char, acs_string_free> id(raw);
+        return std::string(id.get());
+    }
+
     /* Replaces the token atomically; calls in flight keep the old one. */
     void set_token(const std::string &token) const {
         detail::check(acs_client_set_token(get(), detail::c_str(token)));
@@ -487,6 +508,16 @@ private:
         acs_client *raw = nullptr;
         detail::check(acs_client_new(detail::c_str(endpoint), detail::c_str(token), options, &raw));
         h_.reset(raw);
+    }
+
+    explicit client(acs_client *raw) { h_.reset(raw); }
+
+    static client from_connection_string(const std::string &connection_string, const std::string &user_id,
+                                         const acs_client_options *options) {
+        acs_client *raw = nullptr;
+        detail::check(acs_client_new_from_connection_string(
+            detail::c_str(connection_string), user_id.empty() ? nullptr : detail::c_str(user_id), options, &raw));
+        return client(raw);
     }
 
     std::string send(const std::string &thread_id, const std::string &content,

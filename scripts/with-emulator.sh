@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with a fresh emulator on a free loopback port.
 #   scripts/with-emulator.sh [EMULATOR FLAGS...] -- COMMAND [ARGS...]
-# The command sees ACS_EMULATOR_URL (http://127.0.0.1:PORT); the emulator is
+# The command sees ACS_EMULATOR_URL (http://127.0.0.1:PORT) and
+# ACS_EMULATOR_CONNECTION_STRING (the emulator's second line); the emulator is
 # stopped when the command ends, and the command's exit status is returned.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,9 @@ if [ -z "$url" ]; then
   echo "the emulator did not start:" >&2; cat "$out.err" >&2; exit 1
 fi
 export ACS_EMULATOR_URL=$url
+# Printed and flushed with the first line.
+ACS_EMULATOR_CONNECTION_STRING=$(sed -n 2p "$out")
+export ACS_EMULATOR_CONNECTION_STRING
 set +e
 "$@"
 status=$?

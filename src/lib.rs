@@ -61,6 +61,8 @@ mod error;
 /// cbindgen:ignore
 mod http;
 /// cbindgen:ignore
+mod identity;
+/// cbindgen:ignore
 mod log;
 /// cbindgen:ignore
 mod model;
@@ -85,5 +87,6 @@ pub use credential::{
 };
 pub use error::{Error, FailureDetails, ResultCode};
 pub use http::transport::MAX_RESPONSE_BODY;
+pub use identity::{IDENTITY_API_VERSION, IDENTITY_TOKEN_MINUTES};
 pub use log::{set_logger, LogCallback, LogLevel};
 pub use model::{MessageOptions, MessageType};

@@ -213,28 +213,37 @@ pub(crate) fn parse_error_body(body: &[u8]) -> Option<ServiceErrorBody> {
     (!parsed.code.is_empty() || !parsed.message.is_empty()).then_some(parsed)
 }
 
-/// The three chat operations.
+/// The three chat operations, and the two identity operations a client made
+/// from a connection string uses to get its tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Operation {
     SendMessage,
     Typing,
     ReadReceipt,
+    /// `POST /identities`: a new user, with a token.
+    CreateUser,
+    /// `POST /identities/{id}/:issueAccessToken`.
+    IssueToken,
 }
 
 impl Operation {
-    /// The path segment after the thread id.
+    /// The last path segment of the operation's route (after the thread id
+    /// for the chat operations).
     pub(crate) fn path_segment(self) -> &'static str {
         match self {
             Operation::SendMessage => "messages",
             Operation::Typing => "typing",
             Operation::ReadReceipt => "readReceipts",
+            Operation::CreateUser => "identities",
+            Operation::IssueToken => ":issueAccessToken",
         }
     }
 
     /// Whether timeouts and broken connections are retried. Not for
-    /// send-message: no idempotency key exists, a retry could post twice.
+    /// send-message (no idempotency key exists, a retry could post twice) nor
+    /// for creating a user (a retry could create a second one).
     pub(crate) fn retries_after_delivery(self) -> bool {
-        !matches!(self, Operation::SendMessage)
+        !matches!(self, Operation::SendMessage | Operation::CreateUser)
     }
 }
 

@@ -16,6 +16,7 @@ use std::ptr::{null, null_mut};
 use acs_chat::ffi::call::*;
 use acs_chat::ffi::client::*;
 use acs_chat::ffi::errors::*;
+use acs_chat::ffi::identity::*;
 use acs_chat::ffi::log::acs_set_log_callback;
 use acs_chat::ffi::message_options::*;
 use acs_chat::ffi::options::*;
@@ -87,6 +88,13 @@ fn pointer_taking_functions_are_unsafe_and_allow_null() {
     let rc = unsafe_call!(c, acs_send_read_receipt(null(), null(), null()));
     assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
     unsafe_call!(c, acs_string_free(text));
+    let rc = unsafe_call!(
+        c,
+        acs_client_new_from_connection_string(null(), null(), null(), null_mut())
+    );
+    assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
+    let rc = unsafe_call!(c, acs_client_user_id(null(), null_mut()));
+    assert_eq!(rc, ACS_RESULT_NULL_PARAMETER);
 
     // acs_client_options
     let rc = unsafe_call!(c, acs_client_options_new(null_mut()));

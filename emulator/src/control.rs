@@ -23,6 +23,7 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) 
         "token" => allow("GET", method == Method::GET).unwrap_or_else(|| token(req.uri().query())),
         "reset" => allow("POST", method == Method::POST).unwrap_or_else(|| {
             shared.lock().reset();
+            shared.identity.reset();
             respond::json(StatusCode::OK, &json!({"reset": true}))
         }),
         "limits" => match method {
@@ -65,6 +66,9 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>, rest: &str) 
             },
             _ => respond::method_not_allowed("GET, POST"),
         },
+        _ if rest == "identity" || rest.starts_with("identity/") => {
+            crate::identity::control(shared, req, &rest["identity".len()..]).await
+        }
         _ => thread_resource(shared, &method, rest),
     }
 }

@@ -319,6 +319,46 @@ pub struct LoggedRequest {
     pub reason: Option<String>,
 }
 
+/// One request to the identity routes, from `GET /_emulator/identity/requests`: what was
+/// signed, and the verdict. The access key is never in it; the signature is (it does not
+/// reveal the key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRequest {
+    /// `createUser` or `issueAccessToken`.
+    pub op: String,
+    pub method: String,
+    /// The request target as sent (percent-encoded), which the signature covers.
+    pub path_and_query: String,
+    pub host: String,
+    /// `x-ms-date`.
+    pub date: Option<String>,
+    /// `x-ms-content-sha256`.
+    pub content_sha256: Option<String>,
+    /// From the `Authorization` header: `SignedHeaders=` and `Signature=`.
+    pub signed_headers: Option<String>,
+    pub signature: Option<String>,
+    pub body: String,
+    pub status: u16,
+    /// Why the request was refused.
+    pub error: Option<String>,
+    /// The user created or issued a token for.
+    pub user_id: Option<String>,
+    /// Milliseconds since the emulator started.
+    pub at_ms: f64,
+}
+
+#[derive(Deserialize)]
+struct IdentityRequests {
+    requests: Vec<IdentityRequest>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentitySettings {
+    token_seconds: Option<i64>,
+}
+
 #[derive(Deserialize)]
 struct Events {
     events: Vec<Event>,
@@ -548,6 +588,24 @@ impl ControlClient {
     ) -> Result<(Duration, Duration), ControlError> {
         self.post::<Latency>("/_emulator/latency", &Latency::of(latency, jitter))
             .map(|l| l.durations())
+    }
+
+    /// The requests the identity routes received, oldest first.
+    pub fn identity_requests(&self) -> Result<Vec<IdentityRequest>, ControlError> {
+        self.get::<IdentityRequests>("/_emulator/identity/requests")
+            .map(|r| r.requests)
+    }
+
+    /// Makes the identity routes issue tokens that expire `seconds` after issue (negative:
+    /// already expired), whatever `expiresInMinutes` asks; `None` restores that.
+    pub fn set_identity_token_seconds(&self, seconds: Option<i64>) -> Result<(), ControlError> {
+        self.post::<serde_json::Value>(
+            "/_emulator/identity",
+            &IdentitySettings {
+                token_seconds: seconds,
+            },
+        )
+        .map(drop)
     }
 
     /// Clears events, request logs, faults and limit counters (`POST /_emulator/reset`).

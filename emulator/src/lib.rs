@@ -18,6 +18,7 @@
 mod auth;
 mod control;
 mod control_client;
+mod identity;
 mod limits;
 mod request;
 mod respond;
@@ -35,8 +36,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use control_client::{
-    ControlClient, ControlError, Event, EventOp, Fault, FaultAction, FaultsQueued, LoggedRequest,
-    Route, Token, TokenOptions,
+    ControlClient, ControlError, Event, EventOp, Fault, FaultAction, FaultsQueued, IdentityRequest,
+    LoggedRequest, Route, Token, TokenOptions,
 };
 
 /// PEM files for serving HTTPS: a certificate chain (leaf first) and its private key.
@@ -64,6 +65,50 @@ pub struct EmulatorConfig {
     /// Largest random time added to `latency` for each answer (uniform, drawn per answer);
     /// zero by default. `latency + latency_jitter` is capped at 600 s.
     pub latency_jitter: Duration,
+    /// The resource's access key, base64 (as in a connection string): identity requests must
+    /// be signed with it. [`DEFAULT_ACCESS_KEY`] by default.
+    pub access_key: AccessKey,
+}
+
+pub use identity::DEFAULT_ACCESS_KEY;
+
+/// An access key, base64. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey(String);
+
+impl AccessKey {
+    /// A key from its base64 text; `None` if it is not base64 or decodes to nothing.
+    pub fn from_base64(text: &str) -> Option<AccessKey> {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()?;
+        (!decoded.is_empty()).then(|| AccessKey(text.trim().to_string()))
+    }
+
+    /// The key as base64.
+    pub fn as_base64(&self) -> &str {
+        &self.0
+    }
+
+    fn decoded(&self) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.0)
+            .unwrap_or_default()
+    }
+}
+
+impl Default for AccessKey {
+    fn default() -> Self {
+        AccessKey(DEFAULT_ACCESS_KEY.to_string())
+    }
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessKey(REDACTED)")
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -75,6 +120,7 @@ impl Default for EmulatorConfig {
             tls: None,
             latency: Duration::ZERO,
             latency_jitter: Duration::ZERO,
+            access_key: AccessKey::default(),
         }
     }
 }
@@ -85,6 +131,7 @@ impl Default for EmulatorConfig {
 pub struct Emulator {
     addr: SocketAddr,
     https: bool,
+    access_key: AccessKey,
     shared: Arc<state::Shared>,
     running: Mutex<Option<Running>>,
 }
@@ -153,6 +200,7 @@ impl Emulator {
             (config.latency, config.latency_jitter),
             https,
             addr,
+            config.access_key.decoded(),
         );
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let opts = server::ServeOptions {
@@ -169,6 +217,7 @@ impl Emulator {
         Ok(Emulator {
             addr,
             https,
+            access_key: config.access_key,
             shared,
             running: Mutex::new(Some(Running { stop, thread })),
         })
@@ -178,6 +227,16 @@ impl Emulator {
     pub fn url(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// The connection string of this emulator's resource:
+    /// `endpoint=http://ADDR/;accesskey=KEY`.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "endpoint={}/;accesskey={}",
+            self.url(),
+            self.access_key.as_base64()
+        )
     }
 
     /// The bound address.

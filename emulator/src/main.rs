@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use acs_chat_emulator::{Emulator, EmulatorConfig, TlsFiles};
+use acs_chat_emulator::{AccessKey, Emulator, EmulatorConfig, TlsFiles};
 
 const USAGE: &str = "\
 Usage: acs-chat-emulator [--listen ADDR] [--no-limits] [--latency-ms N[:JITTER]]
-                         [--tls-cert FILE --tls-key FILE]
+                         [--tls-cert FILE --tls-key FILE] [--access-key BASE64]
 
 Local emulator of the Azure Communication Services Chat REST operations
-(send message, typing notification, read receipt) with a control API under /_emulator/.
+(send message, typing notification, read receipt) and identity operations (create a user,
+issue a token: HMAC-signed with the access key) with a control API under /_emulator/.
 
 Options:
   --listen ADDR      address to listen on (default 127.0.0.1:0; port 0 picks a free port)
@@ -24,10 +25,13 @@ Options:
   --tls-cert FILE    PEM certificate chain; serve HTTPS, HTTP/2 or HTTP/1.1 by ALPN
                      (needs --tls-key)
   --tls-key FILE     PEM private key for --tls-cert
+  --access-key KEY   the resource's access key, base64 (default: a fixed public key,
+                     see emulator/README.md)
   -h, --help         print this help
 
-The first line on stdout is `listening on http://ADDR` (or https://); open that address in
-a browser for the web inbox, which shows what arrives live.
+The first line on stdout is `listening on http://ADDR` (or https://), the second the
+connection string of the emulated resource, `endpoint=http://ADDR/;accesskey=KEY`. Open the
+address in a browser for the web inbox, which shows what arrives live.
 SIGINT or SIGTERM stops it with exit status 0.";
 
 /// Largest `--latency-ms`.
@@ -49,6 +53,11 @@ fn parse_args() -> Result<Option<EmulatorConfig>, lexopt::Error> {
             }
             Long("tls-cert") => cert = Some(parser.value()?.into()),
             Long("tls-key") => key = Some(parser.value()?.into()),
+            Long("access-key") => {
+                let text = parser.value()?.string()?;
+                config.access_key =
+                    AccessKey::from_base64(&text).ok_or("--access-key must be non-empty base64")?;
+            }
             Short('h') | Long("help") => return Ok(None),
             _ => return Err(arg.unexpected()),
         }
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {}", emulator.url());
+        let _ = writeln!(out, "{}", emulator.connection_string());
         let _ = out.flush();
     }
     if let Err(e) = wait_for_signal() {

@@ -55,6 +55,9 @@ pub(crate) async fn handle(
         }
         return Ok(respond::not_found());
     }
+    if crate::identity::is_identity_path(path) {
+        return Ok(crate::identity::handle(&shared, req).await);
+    }
     if let Some(rest) = path.strip_prefix("/_emulator/") {
         let rest = rest.to_string();
         return Ok(crate::control::handle(&shared, req, &rest).await);

@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     /// so that both change at once; their sum at most [`MAX_DELAY_MS`]. Not cleared by a reset.
     latency_us: AtomicU64,
     state: Mutex<State>,
+    /// The access key, users and request log of the identity routes.
+    pub identity: crate::identity::Identity,
 }
 
 #[derive(Default)]
@@ -86,6 +88,7 @@ impl Shared {
         (latency, jitter): (Duration, Duration),
         https: bool,
         addr: SocketAddr,
+        access_key: Vec<u8>,
     ) -> Arc<Shared> {
         let shared = Shared {
             started: Instant::now(),
@@ -96,6 +99,7 @@ impl Shared {
                 limits_enabled: limits,
                 ..State::default()
             }),
+            identity: crate::identity::Identity::new(access_key),
         };
         shared.set_latency(latency, jitter);
         Arc::new(shared)

@@ -418,7 +418,13 @@ mod tests {
             .unwrap();
         let _guard = rt.enter();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let shared = Shared::new(true, (Duration::ZERO, Duration::ZERO), false, addr);
+        let shared = Shared::new(
+            true,
+            (Duration::ZERO, Duration::ZERO),
+            false,
+            addr,
+            Vec::new(),
+        );
         let mut body = open(&shared).into_body();
         assert_eq!(next_frame(&rt, &mut body)["threadCount"], 0);
         for n in 0..RING + 10 {

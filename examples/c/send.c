@@ -4,6 +4,13 @@
  *
  *   ACS_ENDPOINT=https://<resource>.communication.azure.com \
  *   ACS_TOKEN=<user access token> ACS_THREAD_ID=<thread id> ./send [text]
+ *
+ * or, with the resource's connection string instead of an endpoint and a token
+ * (the client gets its own tokens; ACS_USER_ID, if set, names the user to act as,
+ * otherwise a new user is created and its id printed):
+ *
+ *   ACS_CONNECTION_STRING='endpoint=https://<resource>.communication.azure.com/;accesskey=<key>' \
+ *   ACS_THREAD_ID=<thread id> ./send [text]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,19 +41,45 @@ static const char *require_env(const char *name) {
     return value;
 }
 
+/* A client from ACS_CONNECTION_STRING (and ACS_USER_ID) if set, else from ACS_ENDPOINT and ACS_TOKEN. */
+static acs_result new_client(acs_client **client) {
+    const char *connection_string = getenv("ACS_CONNECTION_STRING");
+    if (connection_string == NULL || connection_string[0] == '\0') {
+        const char *endpoint = require_env("ACS_ENDPOINT");
+        const char *token = require_env("ACS_TOKEN");
+        printf("acs_chat %s -> %s\n", acs_version(), endpoint);
+        acs_result rc = acs_client_new(endpoint, token, NULL, client);
+        if (rc != ACS_RESULT_OK)
+            report("acs_client_new", rc);
+        return rc;
+    }
+    const char *user_id = getenv("ACS_USER_ID");
+    if (user_id != NULL && user_id[0] == '\0')
+        user_id = NULL;
+    /* The connection string holds the access key: never print it. */
+    printf("acs_chat %s -> the resource of ACS_CONNECTION_STRING\n", acs_version());
+    acs_result rc = acs_client_new_from_connection_string(connection_string, user_id, NULL, client);
+    if (rc != ACS_RESULT_OK) {
+        report("acs_client_new_from_connection_string", rc);
+        return rc;
+    }
+    char *user = NULL;
+    if (acs_client_user_id(*client, &user) == ACS_RESULT_OK) {
+        printf("acting as user      %s%s\n", user, user_id ? "" : " (new: set ACS_USER_ID to reuse it)");
+        acs_string_free(user);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv) {
-    const char *endpoint = require_env("ACS_ENDPOINT");
-    const char *token = require_env("ACS_TOKEN");
     const char *thread_id = require_env("ACS_THREAD_ID");
     const char *text = argc > 1 ? argv[1] : "Hello from acs_chat";
     int failed = 0;
 
-    printf("acs_chat %s -> %s\n", acs_version(), endpoint);
-
     acs_client *client = NULL;
-    acs_result rc = acs_client_new(endpoint, token, NULL, &client);
+    acs_result rc = new_client(&client);
     if (rc != ACS_RESULT_OK)
-        return report("acs_client_new", rc);
+        return 1;
 
     acs_message_options *options = NULL;
     if ((rc = acs_message_options_new(&options)) != ACS_RESULT_OK ||

@@ -117,8 +117,9 @@ impl Routes {
                 "thread_id must not be '.' or '..'".into(),
             ));
         }
-        let recent = &self.recent_urls[operation as usize];
-        if let Some(url) = recent.get(thread_id) {
+        // Only the chat operations have a slot.
+        let recent = self.recent_urls.get(operation as usize);
+        if let Some(url) = recent.and_then(|r| r.get(thread_id)) {
             return Ok(url);
         }
         let text = format!(
@@ -129,7 +130,9 @@ impl Routes {
             self.query
         );
         let url = Url::parse(&text).map_err(|e| Error::Internal(format!("request URL: {e}")))?;
-        recent.put(thread_id, &url);
+        if let Some(recent) = recent {
+            recent.put(thread_id, &url);
+        }
         Ok(url)
     }
 }

@@ -17,10 +17,8 @@ use crate::http::runtime;
 use crate::log::{log_at, LogLevel};
 use crate::model::{self, MessageOptions, Operation};
 
-#[cfg(feature = "fuzzing")]
-pub(crate) use endpoint::encode_segment;
-pub(crate) use endpoint::validate_endpoint;
 use endpoint::Routes;
+pub(crate) use endpoint::{encode_segment, validate_endpoint};
 pub use options::*;
 pub(crate) use request::{Request, Sent};
 
@@ -37,6 +35,37 @@ struct ClientInner {
     routes: Routes,
     pipeline: Pipeline,
     credential: Arc<Credential>,
+    /// The ACS user the library gets tokens for (a client made from a
+    /// connection string); `None` when the caller supplies the tokens.
+    user_id: Option<String>,
+}
+
+impl Pipeline {
+    /// The pipeline of `options` for an endpoint: its connection pool (made
+    /// now, so that bad TLS settings fail here rather than at a call),
+    /// User-Agent, timeouts and retries.
+    pub(crate) fn for_endpoint(url: &reqwest::Url, options: &ClientOptions) -> Result<Pipeline> {
+        let pool = PoolRef::new(
+            PoolSettings {
+                ca_file: options.read_ca_file()?,
+                connect_timeout: options.connect_timeout,
+                max_connections_per_origin: options.max_connections_per_origin,
+            },
+            url.origin().ascii_serialization(),
+        );
+        pool.get(runtime::blocking_driver())?;
+        Ok(Pipeline {
+            pool,
+            user_agent: options.user_agent_header()?,
+            per_try_timeout: options.timeout,
+            total_timeout: options.total_timeout,
+            retry: RetryPolicy {
+                max_retries: options.max_retries,
+                base_delay: options.retry_delay,
+                max_delay: options.max_retry_delay,
+            },
+        })
+    }
 }
 
 /// A client for one ACS endpoint and identity.
@@ -72,39 +101,35 @@ impl ChatClient {
             options.token_refresher.clone(),
             options.proactive_refresh,
         )?;
-        let ca_file = options.read_ca_file()?;
-        let origin = url.origin().ascii_serialization();
-        let pool = PoolRef::new(
-            PoolSettings {
-                ca_file,
-                connect_timeout: options.connect_timeout,
-                max_connections_per_origin: options.max_connections_per_origin,
-            },
-            origin,
-        );
-        // Made now, so that bad TLS settings fail here rather than at a call.
-        pool.get(runtime::blocking_driver())?;
-        let user_agent = options.user_agent_header()?;
+        ChatClient::with_credential(&url, credential, options, None)
+    }
+
+    /// A client for a validated endpoint with its credential; `user_id` is
+    /// the user the library gets tokens for, if it does.
+    pub(crate) fn with_credential(
+        url: &reqwest::Url,
+        credential: Credential,
+        options: &ClientOptions,
+        user_id: Option<String>,
+    ) -> Result<ChatClient> {
+        let pipeline = Pipeline::for_endpoint(url, options)?;
         let endpoint = url.as_str().trim_end_matches('/').to_owned();
         log_at!(LogLevel::Info, "client created for {endpoint}");
         Ok(ChatClient {
             inner: Arc::new(ClientInner {
                 routes: Routes::new(&endpoint, &options.api_version),
                 endpoint,
-                pipeline: Pipeline {
-                    pool,
-                    user_agent,
-                    per_try_timeout: options.timeout,
-                    total_timeout: options.total_timeout,
-                    retry: RetryPolicy {
-                        max_retries: options.max_retries,
-                        base_delay: options.retry_delay,
-                        max_delay: options.max_retry_delay,
-                    },
-                },
+                pipeline,
                 credential: Arc::new(credential),
+                user_id,
             }),
         })
+    }
+
+    /// The ACS user (`8:acs:...`) this client gets its tokens for, when it was
+    /// made from a connection string; `None` for a client given its tokens.
+    pub fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
     }
 
     /// The endpoint, normalized, without a trailing slash.

@@ -283,6 +283,11 @@ impl ClientOptions {
     pub fn proactive_refresh(&self) -> bool {
         self.proactive_refresh
     }
+
+    /// Whether a token refresher is set.
+    pub(crate) fn has_token_refresher(&self) -> bool {
+        self.token_refresher.is_some()
+    }
 }
 
 impl ClientOptions {

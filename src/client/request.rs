@@ -8,7 +8,7 @@ use reqwest::Url;
 use super::ChatClient;
 use crate::error::{Error, FailureDetails, Result};
 use crate::http::call::CallControl;
-use crate::http::pipeline::{Call, Response};
+use crate::http::pipeline::{Auth, Call, Response};
 use crate::http::runtime;
 use crate::model::{self, Operation};
 
@@ -39,7 +39,7 @@ impl Request {
             operation: self.operation,
             url: self.url.clone(),
             body: self.body.clone(),
-            credential: &inner.credential,
+            auth: Auth::Bearer(&inner.credential),
             control: &control,
         });
         let response = match control.or_cancelled(work).await {
@@ -50,7 +50,7 @@ impl Request {
         let request_id = response.request_id();
         let message_id = match self.operation {
             Operation::SendMessage => Some(message_id(response)?),
-            Operation::Typing | Operation::ReadReceipt => None,
+            _ => None,
         };
         Ok(Sent {
             message_id,

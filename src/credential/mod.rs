@@ -17,6 +17,7 @@
 //! token is not refreshed again within [`MIN_REFRESH_INTERVAL`] of the last
 //! refresh.
 
+mod access_key;
 mod asynchronous;
 mod refresh;
 mod token;
@@ -30,6 +31,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::log::{log_at, LogLevel};
 
+pub(crate) use access_key::AccessKey;
 pub(crate) use refresh::CallRefreshState;
 use refresh::{refresh_need, RefreshNeed};
 pub use refresh::{

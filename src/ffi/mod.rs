@@ -33,6 +33,7 @@ pub mod call;
 pub mod client;
 pub mod constants;
 pub mod errors;
+pub mod identity;
 pub mod log;
 pub mod message_options;
 pub mod options;

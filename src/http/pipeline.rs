@@ -1,7 +1,9 @@
 //! The request pipeline: one call = up to `1 + max_retries` attempts, with
 //! back-off, `Retry-After` handling, a per-try timeout, an optional deadline
 //! over all attempts, a capped response body, and one refresh-and-retry after
-//! a 401 when a refresher is set.
+//! a 401 when a refresher is set. Chat calls carry the user's bearer token;
+//! identity calls are signed with the resource's access key, anew for each
+//! attempt.
 //!
 //! A call is one future. A blocking call polls it on the calling thread; an
 //! asynchronous one is a task on the I/O runtime. Back-off waits are timers
@@ -16,7 +18,7 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
-use crate::credential::{AccessToken, CallRefreshState, Credential};
+use crate::credential::{AccessKey, AccessToken, CallRefreshState, Credential};
 use crate::error::{Error, FailureDetails, Result};
 use crate::http::call::CallControl;
 use crate::http::diagnostics::{log_attempt, redacted_headers, request_id, status_text};
@@ -27,6 +29,16 @@ use crate::model::parse_error_body;
 use crate::model::Operation;
 
 static CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
+
+/// How a call proves who it is.
+#[derive(Clone, Copy)]
+pub(crate) enum Auth<'a> {
+    /// The user's access token (`Authorization: Bearer`), refreshed as the
+    /// credential decides.
+    Bearer(&'a Arc<Credential>),
+    /// The resource's access key: each attempt is signed (HMAC-SHA256).
+    AccessKey(&'a AccessKey),
+}
 
 /// A successful (2xx) answer.
 #[derive(Debug)]
@@ -63,7 +75,7 @@ pub(crate) struct Call<'a> {
     pub operation: Operation,
     pub url: Url,
     pub body: Bytes,
-    pub credential: &'a Arc<Credential>,
+    pub auth: Auth<'a>,
     pub control: &'a Arc<CallControl>,
 }
 
@@ -81,15 +93,23 @@ enum Step {
 /// What error construction needs to know about the call.
 struct AttemptContext<'a> {
     call: &'a Call<'a>,
-    token: &'a AccessToken,
+    token: Option<&'a AccessToken>,
     client_request_id: &'a str,
 }
 
 impl AttemptContext<'_> {
+    /// `text` without the call's token.
+    fn redact(&self, text: &str) -> String {
+        match self.token {
+            Some(token) => token.redact(text),
+            None => text.to_owned(),
+        }
+    }
+
     /// Failure details without a service error body.
     fn details(&self, message: &str, status: u16, headers: Option<&HeaderMap>) -> FailureDetails {
         FailureDetails {
-            message: self.token.redact(message),
+            message: self.redact(message),
             http_status: status,
             service_code: String::new(),
             request_id: match headers {
@@ -131,15 +151,17 @@ impl Pipeline {
         // own thread; otherwise it runs on the blocking pool, so that the I/O
         // threads never block and a deadline bounds the wait for it.
         let inline = !call.control.on_runtime() && self.total_timeout.is_none();
-        let mut token = call
-            .credential
-            .token_for_attempt(&mut refresh, inline)
-            .await?;
+        let mut token = match call.auth {
+            Auth::Bearer(credential) => {
+                Some(credential.token_for_attempt(&mut refresh, inline).await?)
+            }
+            Auth::AccessKey(_) => None,
+        };
         let mut retries = 0u32;
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
-            let request = self.request(call, &token);
+            let request = self.request(call, token.as_deref());
             let started = Instant::now();
             let outcome = attempt(
                 pool.pool.http(),
@@ -150,19 +172,21 @@ impl Pipeline {
             )
             .await;
             log_attempt(call.url.path(), &outcome, started.elapsed(), attempt_number);
-            if matches!(&outcome, Ok(raw) if raw.status == StatusCode::UNAUTHORIZED)
-                && call.credential.can_refresh_after_unauthorized(&refresh)
-            {
-                call.control.mark_answered();
-                token = call
-                    .credential
-                    .replace_rejected(&token, &mut refresh, inline)
-                    .await?;
-                continue;
+            if let (Auth::Bearer(credential), Some(rejected)) = (call.auth, &token) {
+                if matches!(&outcome, Ok(raw) if raw.status == StatusCode::UNAUTHORIZED)
+                    && credential.can_refresh_after_unauthorized(&refresh)
+                {
+                    call.control.mark_answered();
+                    let fresh = credential
+                        .replace_rejected(rejected, &mut refresh, inline)
+                        .await?;
+                    token = Some(fresh);
+                    continue;
+                }
             }
             let context = AttemptContext {
                 call,
-                token: &token,
+                token: token.as_deref(),
                 client_request_id,
             };
             let (error, headers) = match self.classify(outcome, &context) {
@@ -221,7 +245,10 @@ impl Pipeline {
             Err(AttemptError::Oversize { status, headers }) if status.is_success() => {
                 let what = match operation {
                     Operation::SendMessage => "the message may have been created",
-                    Operation::Typing | Operation::ReadReceipt => "it was probably applied",
+                    Operation::CreateUser => "the user may have been created",
+                    Operation::Typing | Operation::ReadReceipt | Operation::IssueToken => {
+                        "it was probably applied"
+                    }
                 };
                 let message = format!(
                     "the service answered {} with a body over {MAX_RESPONSE_BODY} bytes; {what}",
@@ -277,18 +304,23 @@ impl Pipeline {
         }
     }
 
-    fn request(&self, call: &Call<'_>, token: &AccessToken) -> reqwest::Request {
+    fn request(&self, call: &Call<'_>, token: Option<&AccessToken>) -> reqwest::Request {
         let mut request = reqwest::Request::new(Method::POST, call.url.clone());
         let headers = request.headers_mut();
-        headers.reserve(5);
+        headers.reserve(7);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
-        headers.insert(AUTHORIZATION, token.header().clone());
+        if let Some(token) = token {
+            headers.insert(AUTHORIZATION, token.header().clone());
+        }
         headers.insert(
             CLIENT_REQUEST_ID.clone(),
             call.control.client_request_id().clone(),
         );
+        if let Auth::AccessKey(key) = call.auth {
+            key.sign(Method::POST.as_str(), &call.url, &call.body, headers);
+        }
         *request.body_mut() = Some(reqwest::Body::wrap(TrackedBody::new(
             call.body.clone(),
             call.control.clone(),
@@ -335,6 +367,6 @@ fn status_error(raw: &RawResponse, context: &AttemptContext<'_>) -> Error {
         parsed.message
     };
     let mut details = context.details(&message, raw.status.as_u16(), Some(&raw.headers));
-    details.service_code = context.token.redact(&parsed.code);
+    details.service_code = context.redact(&parsed.code);
     Error::Status(Box::new(details))
 }

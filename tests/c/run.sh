@@ -6,6 +6,8 @@
 #                   in the burst: 10000, or 1000 under valgrind)
 #   test_fork       fork() with calls in flight and with an idle pool
 #   test_exit       process exit with calls in flight (each scenario a child process)
+#   test_identity   clients from a connection string: tokens from the identity service
+#   test_cpp_identity  the same through acs_chat::client::from_connection_string
 #   test_cpp_async  the asynchronous C++ wrappers
 #
 #   tests/c/run.sh            plain run
@@ -22,10 +24,12 @@ ldflags=(-L "$lib" -lacs_chat -lpthread "-Wl,-rpath,$lib")
 
 cc=${CC:-cc}
 cxx=${CXX:-c++}
-for t in test_api test_async test_fork test_exit; do
+for t in test_api test_async test_fork test_exit test_identity; do
   "$cc" "${cflags[@]}" "$root/tests/c/$t.c" -o "$out/$t" "${ldflags[@]}"
 done
-"$cxx" "${cxxflags[@]}" "$root/tests/c/test_cpp_async.cpp" -o "$out/test_cpp_async" "${ldflags[@]}"
+for t in test_cpp_async test_cpp_identity; do
+  "$cxx" "${cxxflags[@]}" "$root/tests/c/$t.cpp" -o "$out/$t" "${ldflags[@]}"
+done
 "$cc" "${cflags[@]}" "$root/examples/c/send.c" -o "$out/send" "${ldflags[@]}"
 
 runner=()
@@ -52,3 +56,5 @@ run test_fork --no-limits -- "${runner[@]}" "$out/test_fork"
 # Each exit scenario is this program run again: under valgrind too, errors and leaks included.
 run test_exit --no-limits -- "${runner[@]}" ${runner:+--trace-children=yes} "$out/test_exit"
 run test_cpp_async --no-limits -- "${runner[@]}" "$out/test_cpp_async"
+run test_identity --no-limits -- "${runner[@]}" "$out/test_identity"
+run test_cpp_identity --no-limits -- "${runner[@]}" "$out/test_cpp_identity"

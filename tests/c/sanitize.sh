@@ -31,7 +31,7 @@ san=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-r
 cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror "${san[@]}")
 cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror "${san[@]}")
 ldflags=(-L "$lib" -lacs_chat -lpthread "-Wl,-rpath,$lib")
-for t in test_api test_async test_fork test_exit; do
+for t in test_api test_async test_fork test_exit test_identity; do
   "$cc" "${cflags[@]}" "$root/tests/c/$t.c" -o "$out/$t" "${ldflags[@]}"
 done
 "$cxx" "${cxxflags[@]}" "$root/tests/c/test_cpp_async.cpp" -o "$out/test_cpp_async" "${ldflags[@]}"
@@ -64,6 +64,7 @@ run test_async --no-limits -- "$out/test_async"
 # threads having been in malloc at the fork). Fork is covered by the plain and valgrind runs.
 run test_exit --no-limits -- "$out/test_exit"
 run test_cpp_async --no-limits -- "$out/test_cpp_async"
+run test_identity --no-limits -- "$out/test_identity"
 if grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer)|runtime error:' "$log"; then
   echo "sanitizer reports found (see $log)" >&2
   exit 1

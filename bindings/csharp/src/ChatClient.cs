@@ -91,25 +91,93 @@ namespace AcsChat
             using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(credential, out refresher))
             {
                 ClientHandle created;
-                AcsResult result = NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created);
-                if (result != AcsResult.Ok)
-                {
-                    try
-                    {
-                        Ensure.Success(result, "endpoint");
-                    }
-                    finally
-                    {
-                        if (created != null)
-                        {
-                            created.Dispose();
-                        }
-                    }
-                }
-                handle = created;
+                handle = Created(NativeMethods.acs_client_new(endpointUtf8, tokenUtf8, native, out created), created, "endpoint");
             }
             Endpoint = endpoint;
         }
+
+        /// <summary>
+        /// Creates a client from an ACS resource's connection string
+        /// (<c>endpoint=https://NAME.communication.azure.com/;accesskey=BASE64</c>) that gets and refreshes its
+        /// own chat tokens from the resource's identity service, signing those requests with the access key.
+        /// Blocks for the first token.
+        /// </summary>
+        /// <param name="connectionString">The resource's connection string, as the Azure portal shows it.</param>
+        /// <param name="userId">The ACS user (<c>8:acs:...</c>) to act as; null creates a new user, once, here:
+        /// read <see cref="UserId"/> to store and reuse it.</param>
+        /// <param name="options">Client settings; null for the defaults. Must not have a <see cref="ChatClientOptions.TokenRefresher"/>.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="connectionString"/> is null.</exception>
+        /// <exception cref="ArgumentException">The connection string is malformed, <paramref name="userId"/> is empty, or the options have a token refresher.</exception>
+        /// <exception cref="AcsChatException">The endpoint is insecure, the service refused the signature
+        /// (<see cref="AcsResult.Unauthorized"/>: a wrong key), the user is unknown (<see cref="AcsResult.NotFound"/>),
+        /// the token is unusable (<see cref="AcsResult.Token"/>), or the service could not be reached.</exception>
+        public static ChatClient FromConnectionString(string connectionString, [AllowNull] string userId = null, [AllowNull] ChatClientOptions options = null)
+        {
+            if (connectionString == null)
+            {
+                throw new ArgumentNullException("connectionString");
+            }
+            byte[] connectionUtf8 = Utf8.Encode(connectionString, "connectionString");
+            byte[] userUtf8 = userId == null ? null : Utf8.Encode(userId, "userId");
+            TokenRefresherBridge.RefresherState unused;
+            using (ClientOptionsHandle native = (options ?? new ChatClientOptions()).ToNative(out unused))
+            {
+                ClientHandle created;
+                AcsResult result = NativeMethods.acs_client_new_from_connection_string(connectionUtf8, userUtf8, native, out created);
+                created = Created(result, created, "connectionString");
+                IntPtr user;
+                Ensure.Success(NativeMethods.acs_client_user_id(created, out user), "userId");
+                return new ChatClient(created, ConnectionStringEndpoint(connectionString), Utf8.TakeOwned(user));
+            }
+        }
+
+        /// <summary>The handle a creating call returned, or its failure thrown (and any handle released).</summary>
+        private static ClientHandle Created(AcsResult result, ClientHandle created, string paramName)
+        {
+            if (result != AcsResult.Ok)
+            {
+                try
+                {
+                    Ensure.Success(result, paramName);
+                }
+                finally
+                {
+                    if (created != null)
+                    {
+                        created.Dispose();
+                    }
+                }
+            }
+            return created;
+        }
+
+        private ChatClient(ClientHandle created, string endpoint, string userId)
+        {
+            handle = created;
+            refresher = null;
+            Endpoint = endpoint;
+            UserId = userId;
+        }
+
+        private static string ConnectionStringEndpoint(string connectionString)
+        {
+            foreach (string part in connectionString.Split(';'))
+            {
+                int equals = part.IndexOf('=');
+                if (equals > 0 && part.Substring(0, equals).Trim().Equals("endpoint", StringComparison.OrdinalIgnoreCase))
+                {
+                    return part.Substring(equals + 1).Trim().TrimEnd('/');
+                }
+            }
+            return string.Empty;
+        }
+
+        /// <summary>
+        /// The ACS user (<c>8:acs:...</c>) this client gets its tokens for, when made by
+        /// <see cref="FromConnectionString"/>: the one given, or the one it created. Null for a client given its token.
+        /// </summary>
+        [MaybeNull]
+        public string UserId { get; }
 
         /// <summary>Version of the native library (<c>acs_version()</c>), such as <c>0.1.0</c>.</summary>
         public static string Version

@@ -55,6 +55,12 @@ namespace AcsChat
         internal static extern AcsResult acs_client_new(byte[] endpoint, byte[] token, ClientOptionsHandle options, out ClientHandle client_out);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_client_new_from_connection_string(byte[] connection_string, byte[] user_id, ClientOptionsHandle options, out ClientHandle client_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern AcsResult acs_client_user_id(ClientHandle client, out IntPtr user_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void acs_client_free(IntPtr client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -43,6 +43,7 @@ namespace AcsChat.Tests
                     new LifetimeTests().Register(runner, emulator);
                     new DropInTests().Register(runner, emulator);
                     // The async tests change the service latency: they get an emulator of their own.
+                    new ConnectionStringTests().Register(runner, emulator);
                     new AsyncTests().Register(runner, slow);
                     failed = runner.Run(filter, TimeSpan.FromSeconds(60), out passed);
                 }

@@ -14,9 +14,11 @@ from ._models import ChatMessageType, SendChatMessageResult, parse_message_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
     from typing import Protocol
+
+    _Client = TypeVar("_Client", bound="ChatClient")
 
     TokenLike = Any  # a str, or an object with a str ``.token`` attribute (``AccessToken``)
     TokenRefresher = Callable[[], TokenLike]
@@ -51,6 +53,52 @@ def _text(value: object, name: str, *, allow_empty: bool = False) -> bytes:
         return value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"{name} is not valid Unicode text: {exc.reason}") from None
+
+
+# The keywords from_connection_string() takes.
+_CONNECTION_STRING_OPTIONS = frozenset(
+    {
+        "api_version",
+        "timeout",
+        "connect_timeout",
+        "retry_total",
+        "retry_backoff",
+        "retry_backoff_max",
+        "ca_file",
+        "application_id",
+        "allow_insecure_http",
+        "proactive_refresh",
+        "total_timeout",
+        "max_connections",
+    }
+)
+
+
+def _with_native_options(
+    settings: List[Tuple[Callable[..., Any], Tuple[Any, ...]]], create: Callable[[Any], None]
+) -> None:
+    """``create(options)`` with native options made from ``settings`` (None when there are
+    none), freed afterwards: the library copies them."""
+    if not settings:
+        create(None)
+        return
+    options = _ffi.acs_client_options_p()
+    _ffi.acs_client_options_new(byref(options))
+    try:
+        for setter, args in settings:
+            setter(options, *args)
+        create(options)
+    finally:
+        _ffi.acs_client_options_free(options)
+
+
+def _connection_string_endpoint(conn_str: str) -> str:
+    """The endpoint a (valid) connection string names, without a trailing slash."""
+    for part in conn_str.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "endpoint":
+            return value.strip().rstrip("/")
+    return ""
 
 
 def _token_text(value: object, name: str) -> bytes:
@@ -198,6 +246,65 @@ class ChatClient(Managed):
     """
 
     _closed_message = "operation on a closed ChatClient"
+    _user_id: Optional[str] = None
+
+    @classmethod
+    def from_connection_string(
+        cls: "Type[_Client]", conn_str: str, user_id: Optional[str] = None, **options: Any
+    ) -> "_Client":
+        """A client from an ACS resource's connection string
+        (``endpoint=https://NAME.communication.azure.com/;accesskey=BASE64``) that gets and
+        refreshes its own chat tokens from the resource's identity service, signing those
+        requests with the access key.
+
+        :param user_id: the ACS user (``8:acs:...``) to act as; None creates a new user, once,
+            now: read :attr:`user_id` to store and reuse it.
+        :keyword options: those of :class:`ChatClient` but the credential and
+            ``token_refresher`` (the client has its own): ``api_version``, ``timeout``,
+            ``connect_timeout``, ``retry_total``, ``retry_backoff``, ``retry_backoff_max``,
+            ``ca_file``, ``application_id``, ``allow_insecure_http``, ``proactive_refresh``,
+            ``total_timeout``, ``max_connections``.
+
+        Blocks for the first token. A malformed string raises ``ValueError``; a refused
+        signature (a wrong key) :class:`ClientAuthenticationError`; an unknown user
+        :class:`ResourceNotFoundError`.
+        """
+        self = cls.__new__(cls)
+        self._connect(conn_str, user_id, options)
+        return self
+
+    def _connect(self, conn_str: str, user_id: Optional[str], options: Mapping[str, Any]) -> None:
+        unknown = sorted(set(options) - _CONNECTION_STRING_OPTIONS)
+        if unknown:
+            raise TypeError(f"from_connection_string() got unexpected keyword arguments: {', '.join(unknown)}")
+        conn_bytes = _text(conn_str, "conn_str")
+        user_bytes = None if user_id is None else _text(user_id, "user_id")
+        settings = self._settings(
+            **{name: options.get(name) for name in _CONNECTION_STRING_OPTIONS - {"allow_insecure_http", "proactive_refresh"}},
+            allow_insecure_http=_flag(options.get("allow_insecure_http", False), "allow_insecure_http"),
+            proactive_refresh=_flag(options.get("proactive_refresh", False), "proactive_refresh"),
+        )
+        handle = _ffi.acs_client_p()
+        _with_native_options(
+            settings,
+            lambda native: _ffi.acs_client_new_from_connection_string(conn_bytes, user_bytes, native, byref(handle)),
+        )
+        self._credential: Optional[TokenLike] = None
+        self._refresher: Optional[RefresherAdapter] = None
+        self._endpoint = _connection_string_endpoint(conn_str)
+        super().__init__(handle, _ffi.acs_client_free)
+        out = c_char_p()
+        _ffi.acs_client_user_id(self._handle, byref(out))
+        try:
+            self._user_id = (out.value or b"").decode("utf-8")
+        finally:
+            _ffi.acs_string_free(out)
+
+    @property
+    def user_id(self) -> Optional[str]:
+        """The ACS user this client gets its tokens for, when made by
+        :meth:`from_connection_string` (the one given, or the one it created); else None."""
+        return self._user_id
 
     def _make_refresher(self, token_refresher: Any) -> RefresherAdapter:
         """The adapter giving the library ``token_refresher`` (see :class:`_Refresher`)."""
@@ -305,22 +412,18 @@ class ChatClient(Managed):
             token_bytes = _token_text(token, "token")
 
         handle = _ffi.acs_client_p()
-        options = _ffi.acs_client_options_p()
-        if settings:
-            _ffi.acs_client_options_new(byref(options))
-        try:
-            for setter, args in settings:
-                setter(options, *args)
+
+        def create(options: Any) -> None:
             if refresher is not None:
                 refresher.forget()
-            _ffi.acs_client_new(endpoint_bytes, token_bytes, options if settings else None, byref(handle))
+            _ffi.acs_client_new(endpoint_bytes, token_bytes, options, byref(handle))
+
+        try:
+            _with_native_options(settings, create)
         except TokenError as err:
             if refresher is None:
                 raise
             raise refresher.explain(err)
-        finally:
-            if settings:
-                _ffi.acs_client_options_free(options)
         self._endpoint = endpoint
         self._refresher = refresher
         super().__init__(handle, _ffi.acs_client_free, keep_alive=refresher)

@@ -199,6 +199,12 @@ FUNCTIONS: Dict[str, Tuple[str, Any, List[Any]]] = {
     "acs_client_new": (CHECKED, acs_result, [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)]),
     "acs_client_free": (VALUE, None, [acs_client_p]),
     "acs_client_set_token": (DIRECT, acs_result, [acs_client_p, c_char_p]),
+    "acs_client_new_from_connection_string": (
+        CHECKED,
+        acs_result,
+        [c_char_p, c_char_p, acs_client_options_p, POINTER(acs_client_p)],
+    ),
+    "acs_client_user_id": (CHECKED, acs_result, [acs_client_p, POINTER(c_char_p)]),
     # operations
     "acs_send_message": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p, acs_message_options_p, POINTER(c_char_p)]),
     "acs_send_typing": (DIRECT, acs_result, [acs_client_p, c_char_p, c_char_p]),

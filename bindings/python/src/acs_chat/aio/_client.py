@@ -93,6 +93,22 @@ class ChatClient:
         assert refresher is None or isinstance(refresher, LoopRefresher)
         self._refresher: Optional[LoopRefresher] = refresher
 
+    @classmethod
+    def from_connection_string(cls, conn_str: str, user_id: Optional[str] = None, **options: Any) -> "ChatClient":
+        """As :meth:`acs_chat.ChatClient.from_connection_string`: a client that gets and
+        refreshes its own tokens with the resource's access key. Creating it blocks for the
+        first token (and, without ``user_id``, for creating the user); refreshes run on the
+        library's blocking pool, never on the event loop."""
+        self = cls.__new__(cls)
+        self._client = _NativeClient.from_connection_string(conn_str, user_id, **options)
+        self._refresher = None
+        return self
+
+    @property
+    def user_id(self) -> Optional[str]:
+        """The ACS user of a client made by :meth:`from_connection_string`; else None."""
+        return self._client.user_id
+
     @property
     def endpoint(self) -> str:
         return self._client.endpoint
