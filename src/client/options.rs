@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN: u32 = 100;
 /// Largest accepted bound on requests in flight to one origin.
 pub const MAX_CONNECTIONS_PER_ORIGIN_LIMIT: u32 = 65_536;
 
-/// Settings of a [`ChatClient`]. Setters validate their values.
+/// Settings of a [`ChatClient`](crate::ChatClient). Setters validate their values.
 #[derive(Clone)]
 pub struct ClientOptions {
     pub(super) api_version: String,
