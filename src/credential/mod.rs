@@ -1,4 +1,6 @@
-//! The access token of a client, and its optional refresher.
+//! How a call proves who it is: the access token of a client and its
+//! optional refresher, or, for the identity service, the resource's access
+//! key (`access_key.rs`).
 //!
 //! A token must look like a JWT: three dot-separated base64url parts whose
 //! payload is a JSON object with a numeric `exp` (epoch seconds). Signatures
