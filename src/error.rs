@@ -241,6 +241,21 @@ impl Error {
         }
     }
 
+    /// This error with `context: ` in front of its message, when it is a
+    /// failure that involved the service or the connection to it.
+    pub(crate) fn in_context(mut self, context: &str) -> Error {
+        if let Error::Status(d)
+        | Error::Connect(d)
+        | Error::Timeout(d)
+        | Error::Io(d)
+        | Error::Protocol(d)
+        | Error::Cancelled(d) = &mut self
+        {
+            d.message = format!("{context}: {}", d.message);
+        }
+        self
+    }
+
     /// HTTP status of the service's last answer; 0 when there was none.
     pub fn http_status(&self) -> u16 {
         self.details().map_or(0, |d| d.http_status)

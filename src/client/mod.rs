@@ -101,18 +101,19 @@ impl ChatClient {
             options.token_refresher.clone(),
             options.proactive_refresh,
         )?;
-        ChatClient::with_credential(&url, credential, options, None)
+        let pipeline = Pipeline::for_endpoint(&url, options)?;
+        ChatClient::with_credential(&url, pipeline, credential, options, None)
     }
 
-    /// A client for a validated endpoint with its credential; `user_id` is
-    /// the user the library gets tokens for, if it does.
+    /// A client for a validated endpoint with its pipeline and credential;
+    /// `user_id` is the user the library gets tokens for, if it does.
     pub(crate) fn with_credential(
         url: &reqwest::Url,
+        pipeline: Pipeline,
         credential: Credential,
         options: &ClientOptions,
         user_id: Option<String>,
     ) -> Result<ChatClient> {
-        let pipeline = Pipeline::for_endpoint(url, options)?;
         let endpoint = url.as_str().trim_end_matches('/').to_owned();
         log_at!(LogLevel::Info, "client created for {endpoint}");
         Ok(ChatClient {

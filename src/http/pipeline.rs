@@ -62,6 +62,7 @@ impl Response {
 }
 
 /// Everything fixed for a client: its pool and settings.
+#[derive(Clone)]
 pub(crate) struct Pipeline {
     pub pool: crate::http::pool::PoolRef,
     pub user_agent: HeaderValue,

@@ -130,6 +130,21 @@ pub(crate) struct PoolRef {
     cached: [arc_swap::ArcSwapOption<PoolEntry>; 2],
 }
 
+impl Clone for PoolRef {
+    /// The same settings and origin (the CA file is not read again), so the
+    /// same pools.
+    fn clone(&self) -> PoolRef {
+        PoolRef {
+            settings: self.settings.clone(),
+            origin: self.origin.clone(),
+            cached: [
+                arc_swap::ArcSwapOption::new(self.cached[0].load_full()),
+                arc_swap::ArcSwapOption::new(self.cached[1].load_full()),
+            ],
+        }
+    }
+}
+
 /// A pool and the limiter of the client's origin in it.
 pub(crate) struct PoolEntry {
     generation: u64,

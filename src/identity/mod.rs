@@ -131,21 +131,11 @@ fn unusable(what: &str) -> Error {
 }
 
 /// `error` with its message saying which identity request failed.
-fn in_context(mut error: Error, operation: Operation) -> Error {
-    let what = match operation {
+fn in_context(error: Error, operation: Operation) -> Error {
+    error.in_context(match operation {
         Operation::CreateUser => "creating an ACS user failed",
         _ => "issuing a chat token failed",
-    };
-    match &mut error {
-        Error::Status(d)
-        | Error::Connect(d)
-        | Error::Timeout(d)
-        | Error::Io(d)
-        | Error::Protocol(d)
-        | Error::Cancelled(d) => d.message = format!("{what}: {}", d.message),
-        _ => {}
-    }
-    error
+    })
 }
 
 /// The refresher of a client made from a connection string: a new chat
@@ -196,10 +186,12 @@ impl ChatClient {
         }
         let parsed = ConnectionString::parse(connection_string)?;
         let url = validate_endpoint(parsed.endpoint, options.allow_insecure_http())?;
+        // One pipeline (the CA file read once) for the identity requests and the chat calls.
+        let pipeline = Pipeline::for_endpoint(&url, options)?;
         let identity = IdentityClient {
             endpoint: url.as_str().trim_end_matches('/').to_owned(),
             key: parsed.key,
-            pipeline: Pipeline::for_endpoint(&url, options)?,
+            pipeline: pipeline.clone(),
         };
         let (user_id, token) = match user_id {
             Some(id) => (id.to_owned(), identity.issue_token(id)?),
@@ -224,6 +216,6 @@ impl ChatClient {
             Error::Token(m) => Error::Token(format!("the identity service's token: {m}")),
             other => other,
         })?;
-        ChatClient::with_credential(&url, credential, options, Some(user_id))
+        ChatClient::with_credential(&url, pipeline, credential, options, Some(user_id))
     }
 }

@@ -74,6 +74,27 @@ print("  %s: %s (message id %s)" % (thread, " + ".join(ops), messages[0]["id"]))
 ' "$thread" "$content"
 }
 
+# Runs examples/python/send.py with the acs_chat installed in virtualenv $1, from folder $2, on
+# thread $3, with nothing of the build tree in the environment; fails unless the library came from
+# the installed package and the emulator stored the message, typing and receipt.
+send_from_package() {
+  local venv=$1 work=$2
+  use_thread "$3"
+  (
+    cd "$work"
+    env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
+      "$venv/bin/python" -c '
+import acs_chat, sys
+print("  loaded", acs_chat.LIBRARY_PATH, "version", acs_chat.__version__)
+if not acs_chat.LIBRARY_PATH.startswith(sys.prefix):
+    sys.exit("the library did not come from the installed package")
+'
+    env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
+      "$venv/bin/python" send.py
+  )
+  check_events "$ACS_THREAD_ID" "Hello from acs_chat!"
+}
+
 # Prints the path of a CPython X.Y interpreter (e.g. `find_python 3.8`): the newest pyenv build of
 # it ($PYENV_ROOT, default ~/.pyenv), else pythonX.Y on PATH (a pyenv shim of a version not
 # installed does not count: it must run); fails when there is none.

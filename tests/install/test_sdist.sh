@@ -41,20 +41,9 @@ echo "  built and installed in $((SECONDS - start)) s"
 mkdir "$tmp/work"
 cp examples/python/send.py "$tmp/work/"
 send_from_sdist() {
-  use_thread "19:sdist@thread.v2"
-  cd "$tmp/work"
-  env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
-    "$tmp/venv/bin/python" -c '
-import acs_chat, sys
-print("  loaded", acs_chat.LIBRARY_PATH, "version", acs_chat.__version__)
-if not acs_chat.LIBRARY_PATH.startswith(sys.prefix):
-    sys.exit("the library did not come from the installed package")
-'
-  env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
-    "$tmp/venv/bin/python" send.py
-  check_events "$ACS_THREAD_ID" "Hello from acs_chat!"
+  send_from_package "$tmp/venv" "$tmp/work" "19:sdist@thread.v2"
 }
-export -f send_from_sdist use_thread check_events
+export -f send_from_sdist send_from_package use_thread check_events
 export tmp
 with_emulator bash -c 'set -euo pipefail; send_from_sdist'
 echo "== sdist test passed"

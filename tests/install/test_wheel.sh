@@ -81,23 +81,10 @@ send_from_wheel() {
   for venv in $VENVS; do
     v=${venv##*/venv-}
     echo "== sending with Python $v from $tmp/work"
-    use_thread "19:wheel-py$v@thread.v2"
-    (
-      cd "$tmp/work"
-      env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
-        "$venv/bin/python" -c '
-import acs_chat, os, sys
-print("  loaded", acs_chat.LIBRARY_PATH, "version", acs_chat.__version__)
-if not acs_chat.LIBRARY_PATH.startswith(sys.prefix):
-    sys.exit("the library did not come from the installed package")
-'
-      env -u ACS_CHAT_LIBRARY -u PYTHONPATH -u CARGO_TARGET_DIR -u LD_LIBRARY_PATH \
-        "$venv/bin/python" send.py
-    )
-    check_events "$ACS_THREAD_ID" "Hello from acs_chat!"
+    send_from_package "$venv" "$tmp/work" "19:wheel-py$v@thread.v2"
   done
 }
-export -f send_from_wheel use_thread check_events
+export -f send_from_wheel send_from_package use_thread check_events
 export tmp VENVS="${venvs[*]}"
 with_emulator bash -c 'set -euo pipefail; send_from_wheel'
 echo "== wheel test passed (${#venvs[@]} Pythons)"
